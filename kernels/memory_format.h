@@ -1,0 +1,59 @@
+// Memory formats: how a 4-d activation (N, C, H, W) is laid out in memory.
+//
+// The API, files and fixtures always speak NCHW (`plain`: row-major, which is
+// NCHW for 4-d tensors and ordinary row-major for any other rank). Convolution
+// libraries prefer other layouts: oneDNN picks NHWC or channel-blocked formats
+// (nChw16c with AVX-512, nChw8c with AVX2), where channels are split into blocks
+// of 16 (or 8) stored innermost. A tensor carries its format as a tag, so a chain
+// of convolutions stays in the library's layout and reorders only at the ends.
+//
+// Blocked formats round C up to a multiple of the block; the padding channels
+// must hold zeros (oneDNN reads them), and `reorder` writes zeros there.
+#pragma once
+
+#include <cstdint>
+
+#include "kernels/host_device.h"
+
+namespace wise::kernels {
+
+enum class MemoryFormat : unsigned char { plain, nhwc, nchw8c, nchw16c };
+
+inline const char* memory_format_name(MemoryFormat format) {
+  switch (format) {
+    case MemoryFormat::plain: return "plain";
+    case MemoryFormat::nhwc: return "nhwc";
+    case MemoryFormat::nchw8c: return "nChw8c";
+    case MemoryFormat::nchw16c: return "nChw16c";
+  }
+  return "?";
+}
+
+// Channels per block: 1 for unblocked formats.
+WISE_HD inline int64_t channel_block(MemoryFormat format) {
+  return format == MemoryFormat::nchw16c ? 16 : format == MemoryFormat::nchw8c ? 8 : 1;
+}
+
+// Channels as stored, padding included.
+WISE_HD inline int64_t padded_channels(MemoryFormat format, int64_t C) {
+  const int64_t block = channel_block(format);
+  return ceil_div(C, block) * block;
+}
+
+// Where logical element (n, c, h, w) of an (N, C, H, W) tensor lives.
+WISE_HD inline int64_t physical_offset(MemoryFormat format, int64_t C, int64_t H, int64_t W,
+                                       int64_t n, int64_t c, int64_t h, int64_t w) {
+  switch (format) {
+    case MemoryFormat::nhwc: return ((n * H + h) * W + w) * C + c;
+    case MemoryFormat::nchw8c:
+    case MemoryFormat::nchw16c: {
+      const int64_t block = channel_block(format);
+      const int64_t blocks = ceil_div(C, block);
+      return (((n * blocks + c / block) * H + h) * W + w) * block + c % block;
+    }
+    case MemoryFormat::plain:
+    default: return ((n * C + c) * H + h) * W + w;
+  }
+}
+
+}  // namespace wise::kernels
