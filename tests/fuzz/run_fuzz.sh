@@ -1,0 +1,31 @@
+#!/usr/bin/env bash
+# Builds the safetensors header fuzzer (a separate CMake project, tests/fuzz) and runs it
+# for the given number of seconds (default 30). Exits non-zero if libFuzzer finds a crash;
+# the reproducer is left in build/fuzz/artifacts/.
+#   tests/fuzz/run_fuzz.sh [seconds]
+# The committed seeds are copied to build/fuzz/corpus first: libFuzzer adds the inputs it
+# finds to its corpus directory, and those must not land in the repository.
+set -euo pipefail
+
+seconds="${1:-30}"
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
+build="${root}/build/fuzz"
+compiler="${CXX_FUZZ:-clang++-14}"
+
+if ! command -v "${compiler}" > /dev/null; then
+  echo "run_fuzz.sh: ${compiler} not found (Debian: apt-get install clang-14 libclang-rt-14-dev," \
+       "or set CXX_FUZZ to another clang++)" >&2
+  exit 2
+fi
+
+cmake -S "${root}/tests/fuzz" -B "${build}" -DCMAKE_CXX_COMPILER="${compiler}" > /dev/null
+cmake --build "${build}" --target fuzz_safetensors_header
+
+mkdir -p "${build}/corpus" "${build}/artifacts"
+cp "${root}/tests/fuzz/corpus/safetensors_header/"* "${build}/corpus/"
+
+# -rss_limit_mb: a header may legally ask for up to 100 MB; anything near 2 GB is a bug.
+"${build}/fuzz_safetensors_header" \
+  -max_total_time="${seconds}" -max_len=4096 -timeout=10 -rss_limit_mb=2048 \
+  -artifact_prefix="${build}/artifacts/" -print_final_stats=1 \
+  "${build}/corpus"

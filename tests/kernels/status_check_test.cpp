@@ -1,0 +1,44 @@
+// The CUDA, cuBLAS and cuDNN check macros name the statement, the status and
+// the place. Built only with the CUDA backend; needs no GPU (the statuses are
+// constants).
+#include <gtest/gtest.h>
+
+#include "kernels/cuda/status_check.h"
+#include "kernels/device.h"
+
+namespace {
+
+std::string message_of(const std::function<void()>& action) {
+  try {
+    action();
+  } catch (const wise::Error& error) {
+    return error.what();
+  }
+  return "(no error)";
+}
+
+TEST(StatusCheck, CudaErrorNamesStatementStatusAndPlace) {
+  const std::string message = message_of([] { WISE_CUDA_CHECK(cudaErrorInsufficientDriver); });
+  EXPECT_NE(message.find("CUDA error 35 (cudaErrorInsufficientDriver"), std::string::npos) << message;
+  EXPECT_NE(message.find("in `cudaErrorInsufficientDriver`"), std::string::npos) << message;
+  EXPECT_NE(message.find("status_check_test.cpp:"), std::string::npos) << message;
+}
+
+TEST(StatusCheck, CublasAndCudnnErrorsAreNamed) {
+  EXPECT_NE(message_of([] { WISE_CUBLAS_CHECK(CUBLAS_STATUS_NOT_INITIALIZED); })
+                .find("cuBLAS error 1 (CUBLAS_STATUS_NOT_INITIALIZED)"),
+            std::string::npos);
+  EXPECT_NE(message_of([] { WISE_CUDNN_CHECK(CUDNN_STATUS_NOT_INITIALIZED); }).find("cuDNN error"),
+            std::string::npos);
+  EXPECT_EQ(message_of([] { WISE_CUDA_CHECK(cudaSuccess); }), "(no error)");
+}
+
+// Without a driver, cudaGetDeviceCount fails; wise reports 0 devices and the
+// sticky error is cleared so the next check is clean.
+TEST(StatusCheck, NoDeviceIsDetectedCleanly) {
+  const int count = wise::kernels::cuda_device_count();
+  EXPECT_GE(count, 0);
+  EXPECT_EQ(cudaGetLastError(), cudaSuccess);
+}
+
+}  // namespace
