@@ -109,6 +109,16 @@ Tensor Tensor::reshape(const Shape& shape) const {
   return view;
 }
 
+Tensor Tensor::view(int64_t element_offset, const Shape& shape) const {
+  WISE_CHECK(format_ == MemoryFormat::plain, "view needs a plain tensor, got ", describe());
+  WISE_CHECK(element_offset >= 0 && element_offset + shape.numel() <= numel(), "view of ", shape,
+             " at offset ", element_offset, " does not fit in ", describe());
+  Tensor result = *this;
+  result.data_ = static_cast<char*>(data_) + element_offset * static_cast<int64_t>(dtype_size(dtype_));
+  result.shape_ = shape;
+  return result;
+}
+
 void Tensor::copy_from(const Tensor& source) {
   WISE_CHECK(source.shape_ == shape_ && source.dtype_ == dtype_ && source.format_ == format_,
              "copy_from: destination ", describe(), " does not match source ", source.describe());

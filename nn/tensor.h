@@ -72,6 +72,9 @@ class Tensor {
   Tensor clone() const;
   // The same buffer seen with another shape of equal numel (plain only).
   Tensor reshape(const Shape& shape) const;
+  // A plain view of `shape` starting `element_offset` elements into this
+  // (plain) tensor's buffer; it shares, and keeps alive, the whole buffer.
+  Tensor view(int64_t element_offset, const Shape& shape) const;
 
   // Copies `source` into this tensor: same shape, dtype and format; any devices.
   void copy_from(const Tensor& source);

@@ -308,6 +308,9 @@ const char* safetensors_error_kind_name(SafetensorsErrorKind kind) {
     case SafetensorsErrorKind::file_not_found: return "file_not_found";
     case SafetensorsErrorKind::io_error: return "io_error";
     case SafetensorsErrorKind::invalid_argument: return "invalid_argument";
+    case SafetensorsErrorKind::unexpected_tensor: return "unexpected_tensor";
+    case SafetensorsErrorKind::shape_mismatch: return "shape_mismatch";
+    case SafetensorsErrorKind::dtype_mismatch: return "dtype_mismatch";
   }
   return "unknown";
 }
