@@ -16,8 +16,9 @@ int cuda_device_count() {
   static const int count = [] {
     int devices = 0;
     // Without a driver this returns an error (35, cudaErrorInsufficientDriver,
-    // on our machines); any error means "no device". Clear it so it does not
-    // resurface from a later cudaGetLastError().
+    // on our machines); any error means "no device". Clear the last-error
+    // state where that is possible (a driver without devices gives 100, which
+    // clears; a missing driver stays sticky, and no CUDA call follows then).
     if (cudaGetDeviceCount(&devices) != cudaSuccess) {
       cudaGetLastError();
       return 0;

@@ -1,0 +1,40 @@
+#!/usr/bin/env bash
+# Installs the Debian packages wise needs to build, test and benchmark.
+#
+# Idempotent: it asks dpkg what is missing and installs only that, so a second
+# run takes a fraction of a second. It never installs CUDA: the toolkit
+# (/usr/local/cuda) comes with this project's machines.
+#
+#   scripts/setup.sh            build + test dependencies
+#   scripts/setup.sh --peer     also Debian's PyTorch (fixtures generator, benchmark peers)
+set -euo pipefail
+
+packages=(
+  cmake ninja-build g++ pkg-config      # the build
+  libgtest-dev libgmock-dev             # tests
+  nlohmann-json3-dev                    # safetensors headers, COCO JSON
+  libthrust-dev                         # Thrust for CPU builds without the CUDA toolkit
+  clang-14 libclang-rt-14-dev           # the libFuzzer target
+)
+if [[ "${1:-}" == "--peer" ]]; then
+  packages+=(python3-torch python3-torchvision)
+fi
+
+missing=()
+for package in "${packages[@]}"; do
+  if ! dpkg-query -W -f='${Status}' "${package}" 2>/dev/null | grep -q "install ok installed"; then
+    missing+=("${package}")
+  fi
+done
+if ((${#missing[@]} == 0)); then
+  echo "setup: all ${#packages[@]} Debian packages present"
+  exit 0
+fi
+
+echo "setup: installing ${missing[*]}"
+sudo=""
+[[ $(id -u) -ne 0 ]] && sudo="sudo"
+export DEBIAN_FRONTEND=noninteractive
+${sudo} apt-get update -qq
+${sudo} apt-get install -y -qq --no-install-recommends "${missing[@]}" > /dev/null
+echo "setup: done"
