@@ -6,6 +6,7 @@
 // answers 0 in both cases, and never throws.
 #pragma once
 
+#include <ostream>
 #include <string>
 
 namespace wise::kernels {
@@ -13,6 +14,9 @@ namespace wise::kernels {
 enum class Device : unsigned char { cpu, cuda };
 
 inline const char* device_name(Device device) { return device == Device::cpu ? "cpu" : "cuda"; }
+
+// Lets gtest and streams print a Device as its name.
+inline std::ostream& operator<<(std::ostream& out, Device device) { return out << device_name(device); }
 
 // True when this build contains the CUDA backend (WISE_CUDA=ON).
 bool built_with_cuda();

@@ -17,6 +17,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <ostream>
 #include <string>
 #include <vector>
 
@@ -30,6 +31,9 @@ struct OpCase {
 };
 
 std::vector<OpCase>& op_table();
+
+// gtest prints a failing row's parameter with this: its name.
+inline void PrintTo(const OpCase& row, std::ostream* out) { *out << row.name; }
 
 struct OpCaseRegistrar {
   explicit OpCaseRegistrar(std::vector<OpCase> cases);
