@@ -4,6 +4,8 @@
 find_package(OpenMP REQUIRED COMPONENTS CXX)
 find_package(nlohmann_json 3 REQUIRED)
 find_package(Threads REQUIRED)
+# oneDNN (Debian's libdnnl-dev, 2.6, on libgomp like our loops): CPU convolution and GEMM.
+find_package(dnnl CONFIG REQUIRED)
 
 # Thrust and CUB: the toolkit's CCCL when present (CUDA 13 keeps them under
 # include/cccl), else Debian's libthrust-dev in /usr/include. CPU code uses only

@@ -13,6 +13,7 @@ packages=(
   cmake ninja-build g++ pkg-config      # the build
   libgtest-dev libgmock-dev             # tests
   nlohmann-json3-dev                    # safetensors headers, COCO JSON
+  libdnnl-dev                           # oneDNN: CPU convolution and GEMM
   libthrust-dev                         # Thrust for CPU builds without the CUDA toolkit
   clang-14 libclang-rt-14-dev           # the libFuzzer target
 )

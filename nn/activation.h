@@ -1,0 +1,22 @@
+// Elementwise layers over Tensors: ReLU and addition (a residual connection).
+//
+// They work on any memory format as long as all operands share it, since they
+// act on each stored element alike (blocked formats' zero padding stays zero:
+// relu(0) = 0, 0 + 0 = 0).
+#pragma once
+
+#include "nn/tensor.h"
+
+namespace wise {
+
+// output = max(input, 0); `output` may be `input` (in place).
+void relu_forward(const Tensor& input, Tensor& output);
+// d_input += output > 0 ? d_output : 0, from the forward's OUTPUT.
+void relu_backward(const Tensor& output, const Tensor& d_output, Tensor& d_input);
+
+// output = a + b
+void add_forward(const Tensor& a, const Tensor& b, Tensor& output);
+// d_a += d_output; d_b += d_output (either may be nullptr).
+void add_backward(const Tensor& d_output, Tensor* d_a, Tensor* d_b);
+
+}  // namespace wise
