@@ -5,17 +5,23 @@
 
 namespace wise::kernels {
 
-void add_channel_bias(Device device, const float* bias, int64_t N, int64_t C, int64_t HW, float* y) {
-  parallel_for(device, N * C * HW, [=] WISE_HD(int64_t index) { y[index] += bias[(index / HW) % C]; });
+void add_channel_bias(Device device, const float* bias, MemoryFormat format, int64_t N, int64_t C,
+                      int64_t H, int64_t W, float* y) {
+  // Over logical elements: each writes its own physical address.
+  parallel_for(device, N * C * H * W, [=] WISE_HD(int64_t index) {
+    const int64_t w = index % W, h = (index / W) % H, c = (index / (W * H)) % C, n = index / (W * H * C);
+    y[physical_offset(format, C, H, W, n, c, h, w)] += bias[c];
+  });
 }
 
-void sum_channels_accumulate(Device device, const float* d_y, int64_t N, int64_t C, int64_t HW,
-                             float* d_bias) {
+void sum_channels_accumulate(Device device, const float* d_y, MemoryFormat format, int64_t N, int64_t C,
+                             int64_t H, int64_t W, float* d_bias) {
   parallel_for(device, C, [=] WISE_HD(int64_t c) {
     double total = 0.0;
     for (int64_t n = 0; n < N; ++n) {
-      const float* plane = d_y + (n * C + c) * HW;
-      for (int64_t i = 0; i < HW; ++i) total += plane[i];
+      for (int64_t h = 0; h < H; ++h) {
+        for (int64_t w = 0; w < W; ++w) total += d_y[physical_offset(format, C, H, W, n, c, h, w)];
+      }
     }
     d_bias[c] += static_cast<float>(total);
   });

@@ -39,7 +39,8 @@ void linear_forward(const Tensor& input, const Tensor& weight, const Tensor& bia
     // Start from the bias in every row, then accumulate the product onto it.
     check_vector(bias, s.out_features, device, "linear: bias");
     output.zero();
-    kernels::add_channel_bias(device, bias.data<float>(), s.batch, s.out_features, 1, output.data<float>());
+    kernels::add_channel_bias(device, bias.data<float>(), MemoryFormat::plain, s.batch, s.out_features, 1, 1,
+                              output.data<float>());
     beta = 1.0f;
   }
   // y (N x out) = x (N x in) * W^T (in x out)
@@ -72,8 +73,8 @@ void linear_backward(const Tensor& input, const Tensor& weight, const Tensor& d_
   }
   if (d_bias) {
     check_vector(*d_bias, s.out_features, device, "linear: d_bias");
-    kernels::sum_channels_accumulate(device, d_output.data<float>(), s.batch, s.out_features, 1,
-                                     d_bias->data<float>());
+    kernels::sum_channels_accumulate(device, d_output.data<float>(), MemoryFormat::plain, s.batch, s.out_features,
+                                     1, 1, d_bias->data<float>());
   }
 }
 

@@ -133,7 +133,10 @@ void convolution_forward(const ConvolutionShape& shape, const float* input, cons
                                            algorithms.forward, workspace, algorithms.workspace_bytes, &beta,
                                            d.output, output));
   const int64_t plane = shape.out_height() * shape.out_width();
-  if (bias) add_channel_bias(Device::cuda, bias, shape.batch, shape.out_channels, plane, output);
+  if (bias) {
+    add_channel_bias(Device::cuda, bias, MemoryFormat::plain, shape.batch, shape.out_channels, shape.out_height(),
+                     shape.out_width(), output);
+  }
   if (epilogue.relu) relu_forward(Device::cuda, output, output, shape.batch * shape.out_channels * plane);
 }
 
@@ -157,8 +160,8 @@ void convolution_backward_weights(const ConvolutionShape& shape, const float* in
                                                   algorithms.workspace_bytes, &beta, d.weight, d_weight));
   if (d_bias) {
     if (beta == 0.0f) fill(Device::cuda, d_bias, 0.0f, shape.out_channels);
-    sum_channels_accumulate(Device::cuda, d_output, shape.batch, shape.out_channels,
-                            shape.out_height() * shape.out_width(), d_bias);
+    sum_channels_accumulate(Device::cuda, d_output, MemoryFormat::plain, shape.batch, shape.out_channels,
+                            shape.out_height(), shape.out_width(), d_bias);
   }
 }
 

@@ -4,6 +4,7 @@
 
 #include "nn/activation.h"
 #include "nn/conv2d.h"
+#include "nn/conv_transpose2d.h"
 #include "nn/linear.h"
 #include "tests/reference/conv_reference.h"
 #include "tests/support/compare.h"
@@ -70,6 +71,29 @@ TEST_P(Conv2dLayer, LinearGradientsMatchFiniteDifferences) {
     linear_backward(in[0], in[1], d_out[0], &d_in[0], &d_in[1], &d_in[2]);
   };
   EXPECT_TRUE(gradients_match(check_gradients(op, {})));
+}
+
+TEST_P(Conv2dLayer, ConvTransposeGradientsMatchFiniteDifferences) {
+  const Device device = GetParam();
+  WISE_SKIP_IF_UNAVAILABLE(device);
+  for (ConvTranspose2dOptions options : {ConvTranspose2dOptions{2, 0, 0, 1}, ConvTranspose2dOptions{2, 1, 1, 1}}) {
+    DifferentiableOp op;
+    op.inputs = {random_tensor({2, 16, 3, 4}, 11, device), random_tensor({16, 3, 2, 2}, 12, device),
+                 random_tensor({3}, 13, device)};
+    if (options.padding == 1) op.inputs[1] = random_tensor({16, 3, 3, 3}, 12, device);
+    op.forward = [options](const std::vector<Tensor>& in, uint64_t) {
+      Tensor y;
+      conv_transpose2d_forward(in[0], in[1], in[2], options, y);
+      return std::vector<Tensor>{y};
+    };
+    op.backward = [options](const std::vector<Tensor>& in, const std::vector<Tensor>&,
+                            const std::vector<Tensor>& d_out, std::vector<Tensor>& d_in, uint64_t) {
+      conv_transpose2d_backward(in[0], in[1], d_out[0], options, &d_in[0], &d_in[1], &d_in[2]);
+    };
+    GradientCheckOptions check;
+    check.max_checks_per_input = 60;
+    EXPECT_TRUE(gradients_match(check_gradients(op, check))) << "padding " << options.padding;
+  }
 }
 
 // A chain of convolutions hands each output to the next in the layout that

@@ -4,6 +4,7 @@
 #include <cmath>
 
 #include "nn/conv2d.h"
+#include "nn/conv_transpose2d.h"
 #include "tests/reference/conv_reference.h"
 #include "tests/support/compare.h"
 #include "tests/support/op_table.h"
@@ -31,10 +32,9 @@ const ConvCase kCases[] = {
 
 // Float convolutions sum C*R*S products: allow a relative error that grows with
 // the length of the sum, on the scale of the largest reference value.
-Tolerance conv_tolerance(const reference::ConvGeometry& g, const std::vector<double>& expected, int64_t terms) {
+Tolerance conv_tolerance(const reference::ConvGeometry&, const std::vector<double>& expected, int64_t terms) {
   double scale = 1e-6;
   for (double value : expected) scale = std::max(scale, std::fabs(value));
-  (void)g;
   return {1e-5, 2e-6 * std::sqrt(static_cast<double>(terms)) * scale};
 }
 
@@ -92,6 +92,31 @@ std::vector<OpCase> conv_cases() {
       EXPECT_TRUE(all_close(d_input.to_vector<float>(), dx, conv_tolerance(g, dx, g.K * g.R * g.S))) << "d_input";
       EXPECT_TRUE(all_close(d_weight.to_vector<float>(), dw, conv_tolerance(g, dw, g.N * g.P() * g.Q()))) << "d_weight";
       EXPECT_TRUE(all_close(d_bias.to_vector<float>(), db, conv_tolerance(g, db, g.N * g.P() * g.Q()))) << "d_bias";
+    }});
+  }
+  // Transposed convolutions: the gradient-input of their mirror convolution.
+  struct TransposeCase {
+    const char* name;
+    int64_t N, C_in, H, W, C_out, kernel, stride, padding, output_padding;
+  };
+  for (const TransposeCase& t : {TransposeCase{"mask_head_2x2_s2", 2, 16, 7, 7, 8, 2, 2, 0, 0},
+                                 TransposeCase{"3x3_s2_p1_op1", 1, 5, 6, 5, 3, 3, 2, 1, 1},
+                                 TransposeCase{"3x3_s1_p1", 1, 4, 5, 5, 6, 3, 1, 1, 0}}) {
+    cases.push_back({std::string("conv_transpose2d_forward_") + t.name, [=](Device device, uint64_t seed) {
+      const int64_t Ho = (t.H - 1) * t.stride - 2 * t.padding + t.kernel + t.output_padding;
+      const int64_t Wo = (t.W - 1) * t.stride - 2 * t.padding + t.kernel + t.output_padding;
+      const reference::ConvGeometry mirror{t.N, t.C_out, Ho, Wo, t.C_in, t.kernel, t.kernel, t.stride, t.padding, 1};
+      const auto x = random_floats(t.N * t.C_in * t.H * t.W, seed);
+      const auto w = random_floats(t.C_in * t.C_out * t.kernel * t.kernel, seed + 1);
+      const auto b = random_floats(t.C_out, seed + 2);
+      Tensor y;
+      conv_transpose2d_forward(on_device(x, Shape{t.N, t.C_in, t.H, t.W}, device),
+                               on_device(w, Shape{t.C_in, t.C_out, t.kernel, t.kernel}, device),
+                               on_device(b, Shape{t.C_out}, device), {t.stride, t.padding, t.output_padding, 1}, y);
+      ASSERT_EQ(y.shape(), Shape({t.N, t.C_out, Ho, Wo}));
+      auto expected = reference::conv2d_grad_input(mirror, x, w);
+      for (size_t i = 0; i < expected.size(); ++i) expected[i] += b[(i / (Ho * Wo)) % t.C_out];
+      EXPECT_TRUE(all_close(y.to_vector<float>(), expected, conv_tolerance(mirror, expected, t.C_in * t.kernel * t.kernel)));
     }});
   }
   return cases;
