@@ -1,0 +1,24 @@
+#!/usr/bin/env bash
+# Benchmarks with their PyTorch peers, measured in the same run.
+#
+#   scripts/bench.sh conv [driver options]   # conv passes on ResNet-50's layers vs PyTorch
+#
+# Run on an idle machine: with 2 cores, anything else running (a build, a
+# helper) spoils the timings; each table prints an sgemm probe before and after.
+set -euo pipefail
+source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
+cd "${root}"
+what="${1:-}"
+shift || true
+bash scripts/setup.sh --peer
+configure_cpu build/cpu
+case "${what}" in
+  conv)
+    cmake --build build/cpu -j "${jobs}" --target wise_bench_conv
+    /usr/bin/python3 benchmarks/conv_vs_torch.py --binary build/cpu/apps/wise_bench_conv "$@"
+    ;;
+  *)
+    echo "usage: scripts/bench.sh conv [options]" >&2
+    exit 2
+    ;;
+esac
