@@ -1,0 +1,115 @@
+// Pooling kernels (see pooling.h). One source for CPU and CUDA.
+#include "kernels/pooling.h"
+
+#include <cmath>
+
+#include "kernels/launch.h"
+
+namespace wise::kernels {
+
+namespace {
+
+// Logical coordinates of flat index `index` over an (N, channels, H, W) grid in
+// row-major order; `channels` may include a blocked format's padding channels.
+struct Coordinates {
+  int64_t n, c, h, w;
+};
+
+WISE_HD inline Coordinates coordinates_of(int64_t index, int64_t channels, int64_t H, int64_t W) {
+  return {index / (W * H * channels), (index / (W * H)) % channels, (index / W) % H, index % W};
+}
+
+}  // namespace
+
+void max_pool2d_forward(Device device, const MaxPool2dGeometry& geometry, const float* input,
+                        MemoryFormat input_format, float* output, MemoryFormat output_format,
+                        int32_t* argmax) {
+  const MaxPool2dGeometry g = geometry;  // by value into the element
+  const int64_t Ho = g.output_height, Wo = g.output_width;
+  // Walk the output's padded channels too, so a blocked output's padding gets zeros.
+  const int64_t padded = padded_channels(output_format, g.C);
+  parallel_for(device, g.N * padded * Ho * Wo, [=] WISE_HD(int64_t index) {
+    const Coordinates at = coordinates_of(index, padded, Ho, Wo);
+    float* out = output + physical_offset(output_format, g.C, Ho, Wo, at.n, at.c, at.h, at.w);
+    if (at.c >= g.C) {
+      *out = 0.0f;
+      return;
+    }
+    // The window clipped to the input; padding <= kernel_size / 2 keeps it non-empty.
+    const int64_t h_start = at.h * g.stride - g.padding, w_start = at.w * g.stride - g.padding;
+    const int64_t h_begin = max_of<int64_t>(h_start, 0);
+    const int64_t w_begin = max_of<int64_t>(w_start, 0);
+    const int64_t h_end = min_of(h_start + g.kernel_size, g.H);
+    const int64_t w_end = min_of(w_start + g.kernel_size, g.W);
+    float best = -HUGE_VALF;
+    int64_t best_index = h_begin * g.W + w_begin;
+    for (int64_t h = h_begin; h < h_end; ++h) {
+      for (int64_t w = w_begin; w < w_end; ++w) {
+        const float value = input[physical_offset(input_format, g.C, g.H, g.W, at.n, at.c, h, w)];
+        // torch's rule: strictly greater (first of ties wins) or NaN (NaN wins, last one).
+        if (value > best || value != value) {
+          best = value;
+          best_index = h * g.W + w;
+        }
+      }
+    }
+    *out = best;
+    argmax[((at.n * g.C + at.c) * Ho + at.h) * Wo + at.w] = static_cast<int32_t>(best_index);
+  });
+}
+
+void max_pool2d_backward(Device device, const MaxPool2dGeometry& geometry, const float* d_output,
+                         MemoryFormat d_output_format, const int32_t* argmax, float* d_input,
+                         MemoryFormat d_input_format) {
+  const MaxPool2dGeometry g = geometry;
+  const int64_t Ho = g.output_height, Wo = g.output_width;
+  // One element per real input element: padding channels of d_input are not touched.
+  parallel_for(device, g.N * g.C * g.H * g.W, [=] WISE_HD(int64_t index) {
+    const Coordinates at = coordinates_of(index, g.C, g.H, g.W);
+    // Windows oh with oh*stride - padding <= h < oh*stride - padding + kernel_size.
+    const int64_t h_reach = at.h + g.padding, w_reach = at.w + g.padding;
+    const int64_t oh_begin = h_reach < g.kernel_size ? 0 : (h_reach - g.kernel_size) / g.stride + 1;
+    const int64_t ow_begin = w_reach < g.kernel_size ? 0 : (w_reach - g.kernel_size) / g.stride + 1;
+    const int64_t oh_end = min_of(h_reach / g.stride + 1, Ho);
+    const int64_t ow_end = min_of(w_reach / g.stride + 1, Wo);
+    const int32_t target = static_cast<int32_t>(at.h * g.W + at.w);
+    const int32_t* plane_argmax = argmax + (at.n * g.C + at.c) * Ho * Wo;
+    float sum = 0.0f;
+    for (int64_t oh = oh_begin; oh < oh_end; ++oh) {
+      for (int64_t ow = ow_begin; ow < ow_end; ++ow) {
+        if (plane_argmax[oh * Wo + ow] != target) continue;
+        sum += d_output[physical_offset(d_output_format, g.C, Ho, Wo, at.n, at.c, oh, ow)];
+      }
+    }
+    d_input[physical_offset(d_input_format, g.C, g.H, g.W, at.n, at.c, at.h, at.w)] += sum;
+  });
+}
+
+void global_average_pool_forward(Device device, const float* input, MemoryFormat input_format,
+                                 float* output, int64_t N, int64_t C, int64_t H, int64_t W) {
+  const double count = static_cast<double>(H * W);
+  parallel_for(device, N * C, [=] WISE_HD(int64_t plane) {
+    const int64_t n = plane / C, c = plane % C;
+    double sum = 0.0;
+    for (int64_t h = 0; h < H; ++h) {
+      for (int64_t w = 0; w < W; ++w) {
+        sum += input[physical_offset(input_format, C, H, W, n, c, h, w)];
+      }
+    }
+    output[plane] = static_cast<float>(sum / count);
+  });
+}
+
+void global_average_pool_backward(Device device, const float* d_output, float* d_input,
+                                  MemoryFormat d_input_format, int64_t N, int64_t C, int64_t H,
+                                  int64_t W) {
+  // One division by H W (torch divides by H, then by W: at most an ulp apart).
+  const float count = static_cast<float>(H * W);
+  parallel_for(device, N * C * H * W, [=] WISE_HD(int64_t index) {
+    const Coordinates at = coordinates_of(index, C, H, W);
+    d_input[physical_offset(d_input_format, C, H, W, at.n, at.c, at.h, at.w)] +=
+        d_output[at.n * C + at.c] / count;
+  });
+}
+
+}  // namespace wise::kernels
