@@ -1,0 +1,210 @@
+// Batch normalization kernels (see batch_norm.h). One source for CPU and CUDA.
+#include "kernels/batch_norm.h"
+
+#include <cmath>
+
+#include "kernels/launch.h"
+
+namespace wise::kernels {
+
+namespace {
+
+// Each work item of a chunked reduction sums up to kBatchNormChunk elements, so
+// a few items already deserve threads: the default serial threshold (tuned for
+// one-flop elements) would run them all on one core.
+template <class Element>
+void parallel_for_chunks(Device device, int64_t n, const Element& element) {
+  if (device == Device::cpu) {
+    cpu::parallel_for(n, element, /*serial_below=*/2);
+    return;
+  }
+  parallel_for(device, n, element);
+}
+
+// Where element j (in (n, h, w) order) of channel c lives.
+WISE_HD inline int64_t channel_element_offset(MemoryFormat format, int64_t C, int64_t H, int64_t W, int64_t c,
+                                              int64_t j) {
+  const int64_t plane = H * W;
+  const int64_t n = j / plane, h = (j % plane) / W, w = j % W;
+  return physical_offset(format, C, H, W, n, c, h, w);
+}
+
+// The padded logical index i over (N, padded C, H, W) as coordinates; `c` may
+// be a padding channel (>= C) of a blocked format.
+struct Coordinates {
+  int64_t n, c, h, w;
+};
+WISE_HD inline Coordinates padded_coordinates(int64_t i, int64_t padded_C, int64_t H, int64_t W) {
+  return {i / (padded_C * H * W), (i / (H * W)) % padded_C, (i / W) % H, i % W};
+}
+
+// s = gamma / sqrt(variance + eps) in double: the fold and the frozen scale.
+WISE_HD inline double frozen_scale(const float* gamma, const float* variance, float eps, int64_t c) {
+  const double g = gamma != nullptr ? static_cast<double>(gamma[c]) : 1.0;
+  return g / sqrt(static_cast<double>(variance[c]) + static_cast<double>(eps));
+}
+
+// partial[c * chunks + k] = sum over chunk k of channel c of term(c, offset).
+template <class Term>
+void channel_chunk_sums(Device device, MemoryFormat format, int64_t N, int64_t C, int64_t H, int64_t W,
+                        Term term, double* partial) {
+  const int64_t M = N * H * W;
+  const int64_t chunks = ceil_div(M, kBatchNormChunk);
+  parallel_for_chunks(device, C * chunks, [=] WISE_HD(int64_t item) {
+    const int64_t c = item / chunks, chunk = item % chunks;
+    const int64_t end = min_of((chunk + 1) * kBatchNormChunk, M);
+    double accumulator = 0.0;
+    for (int64_t j = chunk * kBatchNormChunk; j < end; ++j) {
+      accumulator += term(c, channel_element_offset(format, C, H, W, c, j));
+    }
+    partial[item] = accumulator;
+  });
+}
+
+// The in-order total of channel c's chunk results.
+WISE_HD inline double channel_total(const double* partial, int64_t chunks, int64_t c) {
+  double total = 0.0;
+  for (int64_t k = 0; k < chunks; ++k) total += partial[c * chunks + k];
+  return total;
+}
+
+}  // namespace
+
+// Layout: [partial sums A: C x chunks][partial sums B: C x chunks][per channel: 2 x C].
+int64_t batch_norm_workspace_size(int64_t N, int64_t C, int64_t H, int64_t W) {
+  const int64_t chunks = ceil_div(N * H * W, kBatchNormChunk);
+  return max_of<int64_t>(2 * C * chunks + 2 * C, 1);
+}
+
+void batch_norm_statistics(Device device, MemoryFormat format, int64_t N, int64_t C, int64_t H, int64_t W,
+                           const float* input, float eps, float momentum, float* running_mean,
+                           float* running_var, float* save_mean, float* save_invstd, double* workspace) {
+  const int64_t M = N * H * W;
+  const int64_t chunks = ceil_div(M, kBatchNormChunk);
+  double* partial = workspace;
+  double* mean = workspace + 2 * C * chunks;  // per channel, in double for pass 2
+  // Two passes (mean, then squared deviations from it) rather than one pass of
+  // sum and sum of squares: no cancellation when |mean| >> std.
+  channel_chunk_sums(
+      device, format, N, C, H, W,
+      [=] WISE_HD(int64_t, int64_t offset) { return static_cast<double>(input[offset]); }, partial);
+  parallel_for(device, C, [=] WISE_HD(int64_t c) {
+    mean[c] = channel_total(partial, chunks, c) / static_cast<double>(M);
+  });
+  channel_chunk_sums(
+      device, format, N, C, H, W,
+      [=] WISE_HD(int64_t c, int64_t offset) {
+        const double deviation = static_cast<double>(input[offset]) - mean[c];
+        return deviation * deviation;
+      },
+      partial);
+  parallel_for(device, C, [=] WISE_HD(int64_t c) {
+    const double squares = channel_total(partial, chunks, c);
+    const double variance = squares / static_cast<double>(M);  // biased: normalizes
+    save_mean[c] = static_cast<float>(mean[c]);
+    save_invstd[c] = static_cast<float>(1.0 / sqrt(variance + static_cast<double>(eps)));
+    if (running_mean != nullptr) {
+      const double keep = 1.0 - static_cast<double>(momentum);
+      running_mean[c] = static_cast<float>(keep * running_mean[c] + momentum * mean[c]);
+      // Unbiased (Bessel-corrected), as torch: running_var estimates the population variance.
+      const double unbiased = squares / static_cast<double>(M - 1);
+      running_var[c] = static_cast<float>(keep * running_var[c] + momentum * unbiased);
+    }
+  });
+}
+
+void batch_norm_inverse_std(Device device, const float* variance, float eps, int64_t C, float* invstd) {
+  parallel_for(device, C, [=] WISE_HD(int64_t c) {
+    invstd[c] = static_cast<float>(1.0 / sqrt(static_cast<double>(variance[c]) + eps));
+  });
+}
+
+void batch_norm_transform(Device device, MemoryFormat format, int64_t N, int64_t C, int64_t H, int64_t W,
+                          const float* input, const float* mean, const float* invstd, const float* weight,
+                          const float* bias, float* output) {
+  const int64_t padded_C = padded_channels(format, C);
+  parallel_for(device, N * padded_C * H * W, [=] WISE_HD(int64_t i) {
+    const Coordinates at = padded_coordinates(i, padded_C, H, W);
+    const int64_t offset = physical_offset(format, C, H, W, at.n, at.c, at.h, at.w);
+    if (at.c >= C) {  // blocked padding: oneDNN reads it, keep it zero
+      output[offset] = 0.0f;
+      return;
+    }
+    const float centred = mean != nullptr ? input[offset] - mean[at.c] : input[offset];
+    const float scaled = weight != nullptr ? centred * invstd[at.c] * weight[at.c] : centred * invstd[at.c];
+    output[offset] = bias != nullptr ? scaled + bias[at.c] : scaled;
+  });
+}
+
+void batch_norm_backward(Device device, MemoryFormat format, int64_t N, int64_t C, int64_t H, int64_t W,
+                         bool training, const float* d_output, const float* input, const float* mean,
+                         const float* invstd, const float* weight, float* d_input, float* d_weight,
+                         float* d_bias, double* workspace) {
+  const int64_t M = N * H * W;
+  const int64_t chunks = ceil_div(M, kBatchNormChunk);
+  const bool need_sums = d_weight != nullptr || d_bias != nullptr || (training && d_input != nullptr);
+  // Per channel: grad_mean = mean(d_y) and projection = mean(d_y x_hat) * invstd,
+  // so that d_x = weight invstd (d_y - grad_mean - (x - mu) projection).
+  double* grad_mean = need_sums ? workspace + 2 * C * chunks : nullptr;
+  double* projection = need_sums ? grad_mean + C : nullptr;
+  if (need_sums) {
+    double* sum_d_y = workspace;
+    double* sum_d_y_centred = workspace + C * chunks;
+    channel_chunk_sums(
+        device, format, N, C, H, W,
+        [=] WISE_HD(int64_t, int64_t offset) { return static_cast<double>(d_output[offset]); }, sum_d_y);
+    channel_chunk_sums(
+        device, format, N, C, H, W,
+        [=] WISE_HD(int64_t c, int64_t offset) {
+          return static_cast<double>(d_output[offset]) * (static_cast<double>(input[offset]) - mean[c]);
+        },
+        sum_d_y_centred);
+    parallel_for(device, C, [=] WISE_HD(int64_t c) {
+      const double total_d_y = channel_total(sum_d_y, chunks, c);
+      const double total_d_y_x_hat = channel_total(sum_d_y_centred, chunks, c) * invstd[c];
+      if (d_weight != nullptr) d_weight[c] += static_cast<float>(total_d_y_x_hat);
+      if (d_bias != nullptr) d_bias[c] += static_cast<float>(total_d_y);
+      grad_mean[c] = total_d_y / static_cast<double>(M);
+      projection[c] = total_d_y_x_hat * invstd[c] / static_cast<double>(M);
+    });
+  }
+  if (d_input == nullptr) return;
+  parallel_for(device, N * C * H * W, [=] WISE_HD(int64_t i) {
+    const Coordinates at = padded_coordinates(i, C, H, W);  // real channels only
+    const int64_t offset = physical_offset(format, C, H, W, at.n, at.c, at.h, at.w);
+    const float gain = weight != nullptr ? invstd[at.c] * weight[at.c] : invstd[at.c];
+    float d_y = d_output[offset];
+    if (training) {
+      d_y = d_y - static_cast<float>(grad_mean[at.c]) -
+            (input[offset] - mean[at.c]) * static_cast<float>(projection[at.c]);
+    }
+    d_input[offset] += d_y * gain;
+  });
+}
+
+void batch_norm_fold(Device device, int64_t O, int64_t per_output, const float* conv_weight,
+                     const float* conv_bias, const float* gamma, const float* beta, const float* mean,
+                     const float* variance, float eps, float* folded_weight, float* folded_bias) {
+  // s_o is recomputed by every element from the same operands: the same double everywhere.
+  parallel_for(device, O * per_output, [=] WISE_HD(int64_t i) {
+    const double s = frozen_scale(gamma, variance, eps, i / per_output);
+    folded_weight[i] = static_cast<float>(static_cast<double>(conv_weight[i]) * s);
+  });
+  parallel_for(device, O, [=] WISE_HD(int64_t o) {
+    const double b = conv_bias != nullptr ? static_cast<double>(conv_bias[o]) : 0.0;
+    const double shift = beta != nullptr ? static_cast<double>(beta[o]) : 0.0;
+    folded_bias[o] = static_cast<float>((b - mean[o]) * frozen_scale(gamma, variance, eps, o) + shift);
+  });
+}
+
+void batch_norm_scale_shift(Device device, int64_t C, const float* gamma, const float* beta,
+                            const float* mean, const float* variance, float eps, float* scale, float* shift) {
+  parallel_for(device, C, [=] WISE_HD(int64_t c) {
+    const double s = frozen_scale(gamma, variance, eps, c);
+    const double b = beta != nullptr ? static_cast<double>(beta[c]) : 0.0;
+    scale[c] = static_cast<float>(s);
+    shift[c] = static_cast<float>(b - static_cast<double>(mean[c]) * s);
+  });
+}
+
+}  // namespace wise::kernels
