@@ -9,18 +9,6 @@ namespace wise::kernels {
 
 namespace {
 
-// Each work item of a chunked reduction sums up to kBatchNormChunk elements, so
-// a few items already deserve threads: the default serial threshold (tuned for
-// one-flop elements) would run them all on one core.
-template <class Element>
-void parallel_for_chunks(Device device, int64_t n, const Element& element) {
-  if (device == Device::cpu) {
-    cpu::parallel_for(n, element, /*serial_below=*/2);
-    return;
-  }
-  parallel_for(device, n, element);
-}
-
 // Where element j (in (n, h, w) order) of channel c lives.
 WISE_HD inline int64_t channel_element_offset(MemoryFormat format, int64_t C, int64_t H, int64_t W, int64_t c,
                                               int64_t j) {
@@ -50,7 +38,7 @@ void channel_chunk_sums(Device device, MemoryFormat format, int64_t N, int64_t C
                         Term term, double* partial) {
   const int64_t M = N * H * W;
   const int64_t chunks = ceil_div(M, kBatchNormChunk);
-  parallel_for_chunks(device, C * chunks, [=] WISE_HD(int64_t item) {
+  parallel_for(device, C * chunks, [=] WISE_HD(int64_t item) {
     const int64_t c = item / chunks, chunk = item % chunks;
     const int64_t end = min_of((chunk + 1) * kBatchNormChunk, M);
     double accumulator = 0.0;
@@ -58,7 +46,7 @@ void channel_chunk_sums(Device device, MemoryFormat format, int64_t N, int64_t C
       accumulator += term(c, channel_element_offset(format, C, H, W, c, j));
     }
     partial[item] = accumulator;
-  });
+  }, kBatchNormChunk);
 }
 
 // The in-order total of channel c's chunk results.

@@ -24,7 +24,7 @@ void sum_channels_accumulate(Device device, const float* d_y, MemoryFormat forma
       }
     }
     d_bias[c] += static_cast<float>(total);
-  });
+  }, N * H * W);
 }
 
 }  // namespace wise::kernels

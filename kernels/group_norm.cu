@@ -9,17 +9,6 @@ namespace wise::kernels {
 
 namespace {
 
-// Each work item of a chunked sum adds up to kGroupNormChunk elements, so a few
-// items already deserve threads (the default threshold is tuned for one-flop elements).
-template <class Element>
-void parallel_for_chunks(Device device, int64_t n, const Element& element) {
-  if (device == Device::cpu) {
-    cpu::parallel_for(n, element, /*serial_below=*/2);
-    return;
-  }
-  parallel_for(device, n, element);
-}
-
 // The sizes every pass needs, and the (n, group) set a channel belongs to.
 struct GroupLayout {
   MemoryFormat format;
@@ -40,7 +29,7 @@ template <class Term>
 void set_chunk_sums(Device device, const GroupLayout& layout, Term term, double* partial) {
   const int64_t m = layout.set_size();
   const int64_t chunks = ceil_div(m, kGroupNormChunk);
-  parallel_for_chunks(device, layout.N * layout.groups * chunks, [=] WISE_HD(int64_t item) {
+  parallel_for(device, layout.N * layout.groups * chunks, [=] WISE_HD(int64_t item) {
     const int64_t s = item / chunks, chunk = item % chunks;
     const int64_t end = min_of((chunk + 1) * kGroupNormChunk, m);
     double accumulator = 0.0;
@@ -48,7 +37,7 @@ void set_chunk_sums(Device device, const GroupLayout& layout, Term term, double*
       accumulator += term(s, layout.set_element_offset(s, j));
     }
     partial[item] = accumulator;
-  });
+  }, kGroupNormChunk);
 }
 
 // The in-order total of row r's chunk results.
@@ -131,7 +120,7 @@ void group_norm_backward(Device device, MemoryFormat format, int64_t N, int64_t 
 
   // Per (n, c) sums over its plane, chunked: weight_c and rstd are applied after,
   // so d_weight and d_x share them.
-  parallel_for_chunks(device, pairs * chunks, [=] WISE_HD(int64_t item) {
+  parallel_for(device, pairs * chunks, [=] WISE_HD(int64_t item) {
     const int64_t pair = item / chunks, chunk = item % chunks;
     const int64_t n = pair / C, c = pair % C, s = layout.set_of(n, c);
     const int64_t end = min_of((chunk + 1) * kGroupNormChunk, plane);
@@ -144,7 +133,7 @@ void group_norm_backward(Device device, MemoryFormat format, int64_t N, int64_t 
     }
     partial_d_y[item] = sum_d_y;
     partial_centred[item] = sum_centred;
-  });
+  }, kGroupNormChunk);
   parallel_for(device, pairs, [=] WISE_HD(int64_t pair) {
     total_d_y[pair] = chunk_total(partial_d_y, chunks, pair);
     total_centred[pair] = chunk_total(partial_centred, chunks, pair);

@@ -12,6 +12,11 @@
 // C++ when it is off (CMake sets LANGUAGE CXX), where a CUDA request is an error.
 // Contract for elements: element(i) and element(j) write disjoint memory for
 // i != j, so both launchers may run them in any order without atomics.
+//
+// `work_per_index` tells the CPU launcher how many elements one index handles
+// (a reduction chunk of 4096, a channel of N*H*W), so a loop of few but heavy
+// indices still runs in parallel: it goes serial only when n * work_per_index
+// is below the threshold. The GPU ignores it.
 #pragma once
 
 #include <cstdint>
@@ -29,7 +34,7 @@ namespace wise::kernels {
 [[noreturn]] void throw_cuda_launch_without_nvcc(const char* file);
 
 template <class Element>
-void parallel_for(Device device, int64_t n, const Element& element) {
+void parallel_for(Device device, int64_t n, const Element& element, int64_t work_per_index = 1) {
   if (n <= 0) return;
   if (device == Device::cuda) {
 #if defined(__CUDACC__)
@@ -39,7 +44,7 @@ void parallel_for(Device device, int64_t n, const Element& element) {
     throw_cuda_launch_without_nvcc(__FILE__);
 #endif
   }
-  cpu::parallel_for(n, element);
+  cpu::parallel_for(n, element, work_per_index);
 }
 
 }  // namespace wise::kernels

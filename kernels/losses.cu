@@ -61,7 +61,7 @@ void softmax_cross_entropy_forward(Device device, const float* logits, const int
       row_loss[n] = static_cast<float>(static_cast<double>(statistics.max) +
                                        log(statistics.sum_exp) - static_cast<double>(row[target]));
     }
-  });
+  }, C);
   sum(device, row_loss, N, workspace, loss);
   if (reduction == Reduction::mean) {
     // Divide by the number of rows that count; 0 / 0 gives torch's NaN when none does.
@@ -97,7 +97,7 @@ void softmax_cross_entropy_backward(Device device, const float* logits, const in
       const float probability = expf(row[c] - statistics.max) * inverse_sum;
       d_row[c] += (probability - (c == target ? 1.0f : 0.0f)) * scale;
     }
-  });
+  }, C);
 }
 
 // ---------------------------------------------------------------------------------------
@@ -164,7 +164,7 @@ void multilabel_soft_margin_forward(Device device, const float* input, const flo
       row_sum += static_cast<double>(weight != nullptr ? term * weight[c] : term);
     }
     scratch[n] = static_cast<float>(row_sum / static_cast<double>(C));  // C = 0: NaN, as torch
-  });
+  }, C);
   reduce_terms(device, scratch, N, reduction, workspace, loss);
 }
 

@@ -23,7 +23,7 @@ void sum_of_squares(Device device, const float* x, int64_t n, double* workspace,
       accumulator += value * value;
     }
     workspace[c] = accumulator;
-  });
+  }, kReduceChunk);
   // Pass 2: the chunk sums, in chunk order (one element: one writer).
   parallel_for(device, 1, [=] WISE_HD(int64_t) {
     double accumulator = 0.0;

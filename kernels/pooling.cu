@@ -97,7 +97,7 @@ void global_average_pool_forward(Device device, const float* input, MemoryFormat
       }
     }
     output[plane] = static_cast<float>(sum / count);
-  });
+  }, H * W);
 }
 
 void global_average_pool_backward(Device device, const float* d_output, float* d_input,

@@ -24,7 +24,7 @@ void chunked_reduce(Device device, const float* x, int64_t n, double identity, O
     double accumulator = identity;
     for (int64_t i = begin; i < end; ++i) accumulator = op(accumulator, static_cast<double>(x[i]));
     workspace[c] = accumulator;
-  });
+  }, kReduceChunk);
   parallel_for(device, 1, [=] WISE_HD(int64_t) {
     double accumulator = identity;
     for (int64_t c = 0; c < chunks; ++c) accumulator = op(accumulator, workspace[c]);

@@ -26,9 +26,11 @@ void flush_denormals_on_this_thread();
 inline int num_threads() { return omp_get_max_threads(); }
 inline void set_num_threads(int threads) { omp_set_num_threads(threads); }
 
+// Serial when the whole loop is small: n indices of `work_per_index` elements
+// each below kParallelThreshold elements (or a single index).
 template <class Element>
-void parallel_for(int64_t n, const Element& element, int64_t serial_below = kParallelThreshold) {
-  if (n < serial_below || omp_in_parallel() || omp_get_max_threads() == 1) {
+void parallel_for(int64_t n, const Element& element, int64_t work_per_index = 1) {
+  if (n < 2 || n * work_per_index < kParallelThreshold || omp_in_parallel() || omp_get_max_threads() == 1) {
     flush_denormals_on_this_thread();
     for (int64_t i = 0; i < n; ++i) element(i);
     return;
