@@ -131,8 +131,8 @@ def main():
     torch.set_flush_denormal(True)  # wise flushes denormals too (toolchain.md)
     peer = TorchPeer(torch)
 
-    print(f"# conv: wise (oneDNN {os.popen('dpkg-query -W -f=${Version} libdnnl2 2>/dev/null').read() or '?'}) "
-          f"vs PyTorch {torch.__version__}")
+    onednn = subprocess.run(["dpkg-query", "-W", "-f=${Version}", "libdnnl2"], capture_output=True, text=True)
+    print(f"# conv: wise (oneDNN {onednn.stdout or '?'}) vs PyTorch {torch.__version__}")
     print(f"# CPU: {cpu_model()}, {os.cpu_count()} logical CPUs; repeats {args.repeats}, alternating")
     verdicts = []
     for threads in args.threads:

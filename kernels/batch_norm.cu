@@ -17,15 +17,6 @@ WISE_HD inline int64_t channel_element_offset(MemoryFormat format, int64_t C, in
   return physical_offset(format, C, H, W, n, c, h, w);
 }
 
-// The padded logical index i over (N, padded C, H, W) as coordinates; `c` may
-// be a padding channel (>= C) of a blocked format.
-struct Coordinates {
-  int64_t n, c, h, w;
-};
-WISE_HD inline Coordinates padded_coordinates(int64_t i, int64_t padded_C, int64_t H, int64_t W) {
-  return {i / (padded_C * H * W), (i / (H * W)) % padded_C, (i / W) % H, i % W};
-}
-
 // s = gamma / sqrt(variance + eps) in double: the fold and the frozen scale.
 WISE_HD inline double frozen_scale(const float* gamma, const float* variance, float eps, int64_t c) {
   const double g = gamma != nullptr ? static_cast<double>(gamma[c]) : 1.0;
@@ -112,7 +103,7 @@ void batch_norm_transform(Device device, MemoryFormat format, int64_t N, int64_t
                           const float* bias, float* output) {
   const int64_t padded_C = padded_channels(format, C);
   parallel_for(device, N * padded_C * H * W, [=] WISE_HD(int64_t i) {
-    const Coordinates at = padded_coordinates(i, padded_C, H, W);
+    const Coordinates at = coordinates_of(i, padded_C, H, W);  // c >= C: blocked padding
     const int64_t offset = physical_offset(format, C, H, W, at.n, at.c, at.h, at.w);
     if (at.c >= C) {  // blocked padding: oneDNN reads it, keep it zero
       output[offset] = 0.0f;
@@ -158,7 +149,7 @@ void batch_norm_backward(Device device, MemoryFormat format, int64_t N, int64_t 
   }
   if (d_input == nullptr) return;
   parallel_for(device, N * C * H * W, [=] WISE_HD(int64_t i) {
-    const Coordinates at = padded_coordinates(i, C, H, W);  // real channels only
+    const Coordinates at = coordinates_of(i, C, H, W);  // real channels only
     const int64_t offset = physical_offset(format, C, H, W, at.n, at.c, at.h, at.w);
     const float gain = weight != nullptr ? invstd[at.c] * weight[at.c] : invstd[at.c];
     float d_y = d_output[offset];

@@ -9,8 +9,8 @@ void add_channel_bias(Device device, const float* bias, MemoryFormat format, int
                       int64_t H, int64_t W, float* y) {
   // Over logical elements: each writes its own physical address.
   parallel_for(device, N * C * H * W, [=] WISE_HD(int64_t index) {
-    const int64_t w = index % W, h = (index / W) % H, c = (index / (W * H)) % C, n = index / (W * H * C);
-    y[physical_offset(format, C, H, W, n, c, h, w)] += bias[c];
+    const Coordinates at = coordinates_of(index, C, H, W);
+    y[physical_offset(format, C, H, W, at.n, at.c, at.h, at.w)] += bias[at.c];
   });
 }
 

@@ -40,6 +40,16 @@ WISE_HD inline int64_t padded_channels(MemoryFormat format, int64_t C) {
   return ceil_div(C, block) * block;
 }
 
+// Logical coordinates of flat index `index` over an (N, channels, H, W) grid in
+// row-major order; `channels` may include a blocked format's padding channels.
+struct Coordinates {
+  int64_t n, c, h, w;
+};
+
+WISE_HD inline Coordinates coordinates_of(int64_t index, int64_t channels, int64_t H, int64_t W) {
+  return {index / (W * H * channels), (index / (W * H)) % channels, (index / W) % H, index % W};
+}
+
 // Where logical element (n, c, h, w) of an (N, C, H, W) tensor lives.
 WISE_HD inline int64_t physical_offset(MemoryFormat format, int64_t C, int64_t H, int64_t W,
                                        int64_t n, int64_t c, int64_t h, int64_t w) {

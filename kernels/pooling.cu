@@ -7,20 +7,6 @@
 
 namespace wise::kernels {
 
-namespace {
-
-// Logical coordinates of flat index `index` over an (N, channels, H, W) grid in
-// row-major order; `channels` may include a blocked format's padding channels.
-struct Coordinates {
-  int64_t n, c, h, w;
-};
-
-WISE_HD inline Coordinates coordinates_of(int64_t index, int64_t channels, int64_t H, int64_t W) {
-  return {index / (W * H * channels), (index / (W * H)) % channels, (index / W) % H, index % W};
-}
-
-}  // namespace
-
 void max_pool2d_forward(Device device, const MaxPool2dGeometry& geometry, const float* input,
                         MemoryFormat input_format, float* output, MemoryFormat output_format,
                         int32_t* argmax) {

@@ -7,16 +7,6 @@ namespace wise::kernels {
 
 namespace {
 
-// Logical coordinates of flat index `index` over an (N, channels, H, W) grid in
-// row-major order; `channels` may include a blocked format's padding channels.
-struct Coordinates {
-  int64_t n, c, h, w;
-};
-
-WISE_HD inline Coordinates coordinates_of(int64_t index, int64_t channels, int64_t H, int64_t W) {
-  return {index / (W * H * channels), (index / (W * H)) % channels, (index / W) % H, index % W};
-}
-
 // The weight input index i receives from taps (0 when it is neither tap).
 WISE_HD inline float tap_weight(const BilinearTaps& taps, int64_t i) {
   return (taps.index0 == i ? taps.lambda0 : 0.0f) + (taps.index1 == i ? taps.lambda1 : 0.0f);

@@ -2,6 +2,7 @@
 # Benchmarks with their PyTorch peers, measured in the same run.
 #
 #   scripts/bench.sh conv [driver options]   # conv passes on ResNet-50's layers vs PyTorch
+#   scripts/bench.sh conv-backends           # oneDNN vs im2col + OpenBLAS, at 1 and 2 threads
 #
 # Run on an idle machine: with 2 cores, anything else running (a build, a
 # helper) spoils the timings; each table prints an sgemm probe before and after.
@@ -17,8 +18,12 @@ case "${what}" in
     cmake --build build/cpu -j "${jobs}" --target wise_bench_conv
     /usr/bin/python3 benchmarks/conv_vs_torch.py --binary build/cpu/apps/wise_bench_conv "$@"
     ;;
+  conv-backends)
+    cmake --build build/cpu -j "${jobs}" --target wise_bench_conv_backends
+    for threads in 1 2; do OMP_NUM_THREADS=${threads} build/cpu/apps/wise_bench_conv_backends; echo; done
+    ;;
   *)
-    echo "usage: scripts/bench.sh conv [options]" >&2
+    echo "usage: scripts/bench.sh conv|conv-backends [options]" >&2
     exit 2
     ;;
 esac

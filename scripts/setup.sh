@@ -7,6 +7,7 @@
 #
 #   scripts/setup.sh            build + test dependencies
 #   scripts/setup.sh --peer     also Debian's PyTorch (fixtures generator, benchmark peers)
+#                               and OpenBLAS (the conv backend comparison)
 set -euo pipefail
 
 packages=(
@@ -18,7 +19,7 @@ packages=(
   clang-14 libclang-rt-14-dev           # the libFuzzer target
 )
 if [[ "${1:-}" == "--peer" ]]; then
-  packages+=(python3-torch python3-torchvision)
+  packages+=(python3-torch python3-torchvision libopenblas-openmp-dev)
 fi
 
 missing=()

@@ -91,29 +91,35 @@ void validate(const std::string& pass, const k::ConvolutionShape& s, const ConvB
       for_terms(n, kk, p, q, [&](int64_t xi, int64_t wi) { expected += double(x[xi]) * w[wi]; scale += std::abs(double(x[xi]) * w[wi]); });
       index = ((n * K + kk) * P + p) * Q + q;
     } else if (pass == "backward_weights") {
+      // dW[kk, c, r, t] = sum over n, p, q of x[n, c, tap] * dy[n, kk, p, q]
       const int64_t kk = pick(K), c = pick(C), r = pick(R), t = pick(S);
       index = ((kk * C + c) * R + r) * S + t;
       for (int64_t n = 0; n < s.batch; ++n)
         for (int64_t p = 0; p < P; ++p)
-          for (int64_t q = 0; q < Q; ++q)
-            for_terms(n, kk, p, q, [&](int64_t xi, int64_t wi) {
-              if (wi != index) return;
-              const double term = double(x[xi]) * dy[((n * K + kk) * P + p) * Q + q];
-              expected += term;
-              scale += std::abs(term);
-            });
-    } else {  // backward_data: the input element's gradient, from every output it feeds
+          for (int64_t q = 0; q < Q; ++q) {
+            const int64_t h = p * s.stride_height - s.padding_height + r * s.dilation_height;
+            const int64_t v = q * s.stride_width - s.padding_width + t * s.dilation_width;
+            if (h < 0 || h >= H || v < 0 || v >= W) continue;
+            const double term = double(x[((n * C + c) * H + h) * W + v]) * dy[((n * K + kk) * P + p) * Q + q];
+            expected += term;
+            scale += std::abs(term);
+          }
+    } else {  // backward_data: dX[n, c, h, v] = sum over the outputs (kk, p, q) whose tap (r, t) lands on it
       const int64_t n = pick(s.batch), c = pick(C), h = pick(H), v = pick(W);
       index = ((n * C + c) * H + h) * W + v;
-      for (int64_t kk = 0; kk < K; ++kk)
-        for (int64_t p = 0; p < P; ++p)
-          for (int64_t q = 0; q < Q; ++q)
-            for_terms(n, kk, p, q, [&](int64_t xi, int64_t wi) {
-              if (xi != index) return;
-              const double term = double(dy[((n * K + kk) * P + p) * Q + q]) * w[wi];
-              expected += term;
-              scale += std::abs(term);
-            });
+      for (int64_t r = 0; r < R; ++r)
+        for (int64_t t = 0; t < S; ++t) {
+          const int64_t ph = h + s.padding_height - r * s.dilation_height;
+          const int64_t qw = v + s.padding_width - t * s.dilation_width;
+          if (ph < 0 || qw < 0 || ph % s.stride_height || qw % s.stride_width) continue;
+          const int64_t p = ph / s.stride_height, q = qw / s.stride_width;
+          if (p >= P || q >= Q) continue;
+          for (int64_t kk = 0; kk < K; ++kk) {
+            const double term = double(dy[((n * K + kk) * P + p) * Q + q]) * w[((kk * C + c) * R + r) * S + t];
+            expected += term;
+            scale += std::abs(term);
+          }
+        }
     }
     worst = std::max(worst, std::abs(got[index] - expected) / std::max(scale, 1e-30));
   }
