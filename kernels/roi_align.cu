@@ -1,0 +1,124 @@
+// RoIAlign and multi-level RoIAlign (see roi_align.h). One source for CPU and CUDA; the
+// geometry and bilinear weights are roi_align.h's, the only device-specific part is how
+// the backward's scatter avoids races (a plane partition on the CPU, atomics on CUDA).
+#include "kernels/roi_align.h"
+
+#include "kernels/launch.h"
+
+namespace wise::kernels {
+
+void roi_align_forward(Device device, const RoiAlignLevels<const float*>& levels, int64_t N,
+                       int64_t C, const float* rois, int64_t K, const RoiAlignParameters& p,
+                       float* output) {
+  const int64_t PH = p.pooled_height, PW = p.pooled_width;
+  // For the CPU launcher's serial/parallel choice: samples per bin (adaptive: a guess).
+  const int64_t samples_per_bin = p.sampling_ratio > 0 ? p.sampling_ratio * p.sampling_ratio : 4;
+  parallel_for(
+      device, K * C * PH * PW,
+      [=] WISE_HD(int64_t index) {
+        const int64_t pw = index % PW, ph = (index / PW) % PH, c = (index / (PW * PH)) % C;
+        const int64_t k = index / (PW * PH * C);
+        const float* roi = rois + 5 * k;
+        const RoiAlignTarget target = roi_align_target(roi, levels, N);
+        if (target.level < 0) {
+          output[index] = 0.0f;
+          return;
+        }
+        const RoiAlignLevel<const float*>& level = levels.level[target.level];
+        const int64_t H = level.height, W = level.width;
+        const float* plane = level.data + (target.batch * C + c) * H * W;
+        const RoiAlignGeometry g = roi_align_bin_geometry(roi, level.spatial_scale, p);
+        float sum = 0.0f;
+        roi_align_bin(g, ph, pw, H, W, [&](const BilinearSample& s) {
+          sum += s.w1 * plane[s.y_low * W + s.x_low] + s.w2 * plane[s.y_low * W + s.x_high] +
+                 s.w3 * plane[s.y_high * W + s.x_low] + s.w4 * plane[s.y_high * W + s.x_high];
+        });
+        output[index] = sum / g.count;
+      },
+      samples_per_bin);
+}
+
+namespace {
+
+// Adds d_bin's share of every sample of bin (ph, pw) into the plane: d_bin w / count per
+// tap, in torchvision's order. `add(pointer, value)` is += on the CPU, atomicAdd on CUDA.
+template <class Add>
+WISE_HD inline void roi_align_scatter_bin(const RoiAlignGeometry& g, int64_t ph, int64_t pw,
+                                          int64_t H, int64_t W, float d_bin, float* d_plane,
+                                          const Add& add) {
+  roi_align_bin(g, ph, pw, H, W, [&](const BilinearSample& s) {
+    add(d_plane + s.y_low * W + s.x_low, d_bin * s.w1 / g.count);
+    add(d_plane + s.y_low * W + s.x_high, d_bin * s.w2 / g.count);
+    add(d_plane + s.y_high * W + s.x_low, d_bin * s.w3 / g.count);
+    add(d_plane + s.y_high * W + s.x_high, d_bin * s.w4 / g.count);
+  });
+}
+
+// The CPU's add: plain +=, safe because each element owns its plane.
+struct PlainAdd {
+  WISE_HD void operator()(float* at, float value) const { *at += value; }
+};
+
+// CPU: element (level, n, c) owns plane (n, c) of that level's d_input and visits the
+// RoIs in order; no two elements write the same plane.
+void roi_align_backward_partitioned(const RoiAlignLevels<float*>& d_levels, int64_t N, int64_t C,
+                                    const float* rois, int64_t K, const RoiAlignParameters& p,
+                                    const float* d_output) {
+  const int64_t PH = p.pooled_height, PW = p.pooled_width;
+  const int64_t work = K * PH * PW / max_of<int64_t>(N, 1) + 1;  // RoI bins per plane, roughly
+  cpu::parallel_for(
+      d_levels.count * N * C,
+      [=](int64_t index) {
+        const int64_t c = index % C, n = (index / C) % N;
+        const int l = static_cast<int>(index / (C * N));
+        const RoiAlignLevel<float*>& level = d_levels.level[l];
+        const int64_t H = level.height, W = level.width;
+        float* d_plane = level.data + (n * C + c) * H * W;
+        for (int64_t k = 0; k < K; ++k) {
+          const float* roi = rois + 5 * k;
+          const RoiAlignTarget target = roi_align_target(roi, d_levels, N);
+          if (target.level != l || target.batch != n) continue;
+          const RoiAlignGeometry g = roi_align_bin_geometry(roi, level.spatial_scale, p);
+          const float* d_bins = d_output + (k * C + c) * PH * PW;
+          for (int64_t ph = 0; ph < PH; ++ph) {
+            for (int64_t pw = 0; pw < PW; ++pw) {
+              roi_align_scatter_bin(g, ph, pw, H, W, d_bins[ph * PW + pw], d_plane, PlainAdd{});
+            }
+          }
+        }
+      },
+      work);
+}
+
+}  // namespace
+
+void roi_align_backward(Device device, const RoiAlignLevels<float*>& d_levels, int64_t N, int64_t C,
+                        const float* rois, int64_t K, const RoiAlignParameters& p,
+                        const float* d_output) {
+  if (K == 0 || N == 0 || C == 0) return;
+  if (device == Device::cuda) {
+#if defined(__CUDACC__)
+    // One element per (roi, c, ph, pw), atomics into the shared planes.
+    const int64_t PH = p.pooled_height, PW = p.pooled_width;
+    cuda::parallel_for(K * C * PH * PW, [=] __device__(int64_t index) {
+      const int64_t pw = index % PW, ph = (index / PW) % PH, c = (index / (PW * PH)) % C;
+      const int64_t k = index / (PW * PH * C);
+      const float* roi = rois + 5 * k;
+      const RoiAlignTarget target = roi_align_target(roi, d_levels, N);
+      if (target.level < 0) return;
+      const RoiAlignLevel<float*>& level = d_levels.level[target.level];
+      const int64_t H = level.height, W = level.width;
+      float* d_plane = level.data + (target.batch * C + c) * H * W;
+      const RoiAlignGeometry g = roi_align_bin_geometry(roi, level.spatial_scale, p);
+      auto add = [](float* at, float value) { atomicAdd(at, value); };
+      roi_align_scatter_bin(g, ph, pw, H, W, d_output[index], d_plane, add);
+    });
+    return;
+#else
+    throw_cuda_launch_without_nvcc(__FILE__);
+#endif
+  }
+  roi_align_backward_partitioned(d_levels, N, C, rois, K, p, d_output);
+}
+
+}  // namespace wise::kernels
