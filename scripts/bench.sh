@@ -3,6 +3,7 @@
 #
 #   scripts/bench.sh conv [driver options]   # conv passes on ResNet-50's layers vs PyTorch
 #   scripts/bench.sh conv-backends           # oneDNN vs im2col + OpenBLAS, at 1 and 2 threads
+#   scripts/bench.sh kernels [driver options] # detection kernels (issue 13) vs torchvision & co.
 #
 # Run on an idle machine: with 2 cores, anything else running (a build, a
 # helper) spoils the timings; each table prints an sgemm probe before and after.
@@ -22,8 +23,15 @@ case "${what}" in
     cmake --build build/cpu -j "${jobs}" --target wise_bench_conv_backends
     for threads in 1 2; do OMP_NUM_THREADS=${threads} build/cpu/apps/wise_bench_conv_backends; echo; done
     ;;
+  kernels)
+    cmake --build build/cpu -j "${jobs}" --target wise_bench_kernels
+    # pycocotools (mask IoU's second peer) lives in the fixtures venv when it exists.
+    python=/usr/bin/python3
+    [[ -x .venv-fixtures/bin/python ]] && python=.venv-fixtures/bin/python
+    "${python}" benchmarks/kernels_vs_torch.py --binary build/cpu/apps/wise_bench_kernels "$@"
+    ;;
   *)
-    echo "usage: scripts/bench.sh conv|conv-backends [options]" >&2
+    echo "usage: scripts/bench.sh conv|conv-backends|kernels [options]" >&2
     exit 2
     ;;
 esac
