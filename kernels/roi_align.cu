@@ -7,35 +7,93 @@
 
 namespace wise::kernels {
 
+namespace {
+
+// Channels one CPU element handles in the forward: the bilinear taps of a bin are
+// computed once and reused across them (torchvision's CPU kernel does the same with
+// its pre-computed weights), and kMaxCachedSamples bounds the per-bin cache.
+constexpr int64_t kForwardChannelGroup = 32;
+constexpr int64_t kMaxCachedSamples = 64;
+
+// Records a bin's samples (a functor, not a lambda: roi_align_bin is WISE_HD code).
+struct SampleCollector {
+  BilinearSample* samples;
+  int64_t* count;
+  WISE_HD void operator()(const BilinearSample& s) const { samples[(*count)++] = s; }
+};
+
+}  // namespace
+
 void roi_align_forward(Device device, const RoiAlignLevels<const float*>& levels, int64_t N,
                        int64_t C, const float* rois, int64_t K, const RoiAlignParameters& p,
                        float* output) {
   const int64_t PH = p.pooled_height, PW = p.pooled_width;
   // For the CPU launcher's serial/parallel choice: samples per bin (adaptive: a guess).
   const int64_t samples_per_bin = p.sampling_ratio > 0 ? p.sampling_ratio * p.sampling_ratio : 4;
-  parallel_for(
-      device, K * C * PH * PW,
-      [=] WISE_HD(int64_t index) {
-        const int64_t pw = index % PW, ph = (index / PW) % PH, c = (index / (PW * PH)) % C;
-        const int64_t k = index / (PW * PH * C);
+  // One output element: sum the bin's samples of channel c in roi_align_bin's order.
+  auto output_element = [=] WISE_HD(int64_t k, int64_t c, int64_t ph, int64_t pw) {
+    const float* roi = rois + 5 * k;
+    const RoiAlignTarget target = roi_align_target(roi, levels, N);
+    if (target.level < 0) return 0.0f;
+    const RoiAlignLevel<const float*>& level = levels.level[target.level];
+    const int64_t H = level.height, W = level.width;
+    const float* plane = level.data + (target.batch * C + c) * H * W;
+    const RoiAlignGeometry g = roi_align_bin_geometry(roi, level.spatial_scale, p);
+    float sum = 0.0f;
+    roi_align_bin(g, ph, pw, H, W, [&](const BilinearSample& s) {
+      sum += s.w1 * plane[s.y_low * W + s.x_low] + s.w2 * plane[s.y_low * W + s.x_high] +
+             s.w3 * plane[s.y_high * W + s.x_low] + s.w4 * plane[s.y_high * W + s.x_high];
+    });
+    return sum / g.count;
+  };
+  if (device == Device::cuda) {
+    parallel_for(device, K * C * PH * PW, [=] WISE_HD(int64_t index) {
+      const int64_t pw = index % PW, ph = (index / PW) % PH, c = (index / (PW * PH)) % C;
+      output[index] = output_element(index / (PW * PH * C), c, ph, pw);
+    });
+    return;
+  }
+  // CPU: one element per (RoI, group of channels). Each bin's samples are computed once
+  // and applied to every channel of the group; the sums run in the same order as
+  // output_element's, so the results are the same bits.
+  const int64_t groups = ceil_div(C, kForwardChannelGroup);
+  cpu::parallel_for(
+      K * groups,
+      [=](int64_t item) {
+        const int64_t k = item / groups;
+        const int64_t c_begin = (item % groups) * kForwardChannelGroup;
+        const int64_t c_end = min_of(c_begin + kForwardChannelGroup, C);
         const float* roi = rois + 5 * k;
         const RoiAlignTarget target = roi_align_target(roi, levels, N);
-        if (target.level < 0) {
-          output[index] = 0.0f;
+        const RoiAlignGeometry g =
+            target.level < 0 ? RoiAlignGeometry{} : roi_align_bin_geometry(roi, levels.level[target.level].spatial_scale, p);
+        if (target.level < 0 || g.grid_h * g.grid_w > kMaxCachedSamples) {
+          for (int64_t c = c_begin; c < c_end; ++c) {
+            for (int64_t b = 0; b < PH * PW; ++b) output[(k * C + c) * PH * PW + b] = output_element(k, c, b / PW, b % PW);
+          }
           return;
         }
         const RoiAlignLevel<const float*>& level = levels.level[target.level];
         const int64_t H = level.height, W = level.width;
-        const float* plane = level.data + (target.batch * C + c) * H * W;
-        const RoiAlignGeometry g = roi_align_bin_geometry(roi, level.spatial_scale, p);
-        float sum = 0.0f;
-        roi_align_bin(g, ph, pw, H, W, [&](const BilinearSample& s) {
-          sum += s.w1 * plane[s.y_low * W + s.x_low] + s.w2 * plane[s.y_low * W + s.x_high] +
-                 s.w3 * plane[s.y_high * W + s.x_low] + s.w4 * plane[s.y_high * W + s.x_high];
-        });
-        output[index] = sum / g.count;
+        BilinearSample samples[kMaxCachedSamples];
+        for (int64_t ph = 0; ph < PH; ++ph) {
+          for (int64_t pw = 0; pw < PW; ++pw) {
+            int64_t count = 0;
+            roi_align_bin(g, ph, pw, H, W, SampleCollector{samples, &count});
+            for (int64_t c = c_begin; c < c_end; ++c) {
+              const float* plane = level.data + (target.batch * C + c) * H * W;
+              float sum = 0.0f;
+              for (int64_t i = 0; i < count; ++i) {
+                const BilinearSample& s = samples[i];
+                sum += s.w1 * plane[s.y_low * W + s.x_low] + s.w2 * plane[s.y_low * W + s.x_high] +
+                       s.w3 * plane[s.y_high * W + s.x_low] + s.w4 * plane[s.y_high * W + s.x_high];
+              }
+              output[((k * C + c) * PH + ph) * PW + pw] = sum / g.count;
+            }
+          }
+        }
       },
-      samples_per_bin);
+      samples_per_bin * PH * PW * kForwardChannelGroup);
 }
 
 namespace {
