@@ -3,15 +3,18 @@
 // the backward's scatter avoids races (a plane partition on the CPU, atomics on CUDA).
 #include "kernels/roi_align.h"
 
+#include <vector>
+
 #include "kernels/launch.h"
 
 namespace wise::kernels {
 
 namespace {
 
-// Channels one CPU element handles in the forward: the bilinear taps of a bin are
-// computed once and reused across them (torchvision's CPU kernel does the same with
-// its pre-computed weights), and kMaxCachedSamples bounds the per-bin cache.
+// Channels one CPU element handles in the forward: the bilinear taps of a RoI's bins
+// are computed once and reused across them (torchvision's CPU kernel does the same
+// with its pre-computed weights); kMaxCachedSamples per bin bounds that cache, and
+// RoIs with more samples per bin take the plain per-output path.
 constexpr int64_t kForwardChannelGroup = 32;
 constexpr int64_t kMaxCachedSamples = 64;
 
@@ -75,21 +78,29 @@ void roi_align_forward(Device device, const RoiAlignLevels<const float*>& levels
         }
         const RoiAlignLevel<const float*>& level = levels.level[target.level];
         const int64_t H = level.height, W = level.width;
-        BilinearSample samples[kMaxCachedSamples];
-        for (int64_t ph = 0; ph < PH; ++ph) {
-          for (int64_t pw = 0; pw < PW; ++pw) {
-            int64_t count = 0;
-            roi_align_bin(g, ph, pw, H, W, SampleCollector{samples, &count});
-            for (int64_t c = c_begin; c < c_end; ++c) {
-              const float* plane = level.data + (target.batch * C + c) * H * W;
-              float sum = 0.0f;
-              for (int64_t i = 0; i < count; ++i) {
-                const BilinearSample& s = samples[i];
-                sum += s.w1 * plane[s.y_low * W + s.x_low] + s.w2 * plane[s.y_low * W + s.x_high] +
-                       s.w3 * plane[s.y_high * W + s.x_low] + s.w4 * plane[s.y_high * W + s.x_high];
-              }
-              output[((k * C + c) * PH + ph) * PW + pw] = sum / g.count;
+        // All bins' samples of this RoI, then channel by channel over the bins: the
+        // RoI's region of one plane stays in cache while its bins are summed.
+        thread_local std::vector<BilinearSample> samples;
+        thread_local std::vector<int64_t> bin_end;
+        samples.resize(static_cast<size_t>(PH * PW * kMaxCachedSamples));
+        bin_end.resize(static_cast<size_t>(PH * PW));
+        int64_t count = 0;
+        for (int64_t b = 0; b < PH * PW; ++b) {
+          roi_align_bin(g, b / PW, b % PW, H, W, SampleCollector{samples.data(), &count});
+          bin_end[static_cast<size_t>(b)] = count;
+        }
+        for (int64_t c = c_begin; c < c_end; ++c) {
+          const float* plane = level.data + (target.batch * C + c) * H * W;
+          float* out = output + (k * C + c) * PH * PW;
+          int64_t i = 0;
+          for (int64_t b = 0; b < PH * PW; ++b) {
+            float sum = 0.0f;
+            for (; i < bin_end[static_cast<size_t>(b)]; ++i) {
+              const BilinearSample& s = samples[static_cast<size_t>(i)];
+              sum += s.w1 * plane[s.y_low * W + s.x_low] + s.w2 * plane[s.y_low * W + s.x_high] +
+                     s.w3 * plane[s.y_high * W + s.x_low] + s.w4 * plane[s.y_high * W + s.x_high];
             }
+            out[b] = sum / g.count;
           }
         }
       },
