@@ -19,28 +19,17 @@ layers (weighted by how often each shape occurs), per pass and in total.
 
 import argparse
 import os
-import statistics
 import subprocess
 import sys
 import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
+from bench_common import cpu_model, summarize, time_calls  # noqa: E402
 from resnet50_layers import conv_out, flops, resnet50_convolutions  # noqa: E402
 
 PASSES = ["forward", "backward_data", "backward_weights"]
 PAUSE = 0.02  # seconds between switching sides: libgomp threads stop spinning
-
-
-def cpu_model():
-    try:
-        out = subprocess.run(["lscpu"], capture_output=True, text=True).stdout
-        for line in out.splitlines():
-            if line.startswith("Model name:"):
-                return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return "unknown CPU"
 
 
 class WiseServer:
@@ -68,17 +57,6 @@ class WiseServer:
         self.process.stdin.write("quit\n")
         self.process.stdin.flush()
         self.process.wait()
-
-
-def time_calls(function):
-    function()
-    calls, start = 0, time.perf_counter()
-    while True:
-        function()
-        calls += 1
-        elapsed = time.perf_counter() - start
-        if elapsed >= 0.1 and calls >= 2:
-            return elapsed / calls
 
 
 class TorchPeer:
@@ -111,11 +89,6 @@ class TorchPeer:
     def sgemm(self, size):
         a, b = self.torch.randn(size, size), self.torch.randn(size, size)
         return time_calls(lambda: self.torch.mm(a, b))
-
-
-def summarize(samples):
-    median = statistics.median(samples)
-    return median, (max(samples) - min(samples)) / median if median else 0.0
 
 
 def main():

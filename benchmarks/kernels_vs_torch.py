@@ -24,12 +24,14 @@ Throughput = items / time, the item named per row.
 
 import argparse
 import os
-import statistics
 import subprocess
 import sys
 import time
 
 import numpy as np
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from bench_common import cpu_model, summarize, time_calls  # noqa: E402
 
 PAUSE = 0.02  # seconds between switching sides: libgomp threads stop spinning
 
@@ -55,17 +57,6 @@ SMALL = [
     ("mask_iou 4 4 32 32", "n*m*H*W pixel pairs", 16 * 1024),
     ("paste_masks 4 28 64 80", "K*H*W image pixels", 4 * 64 * 80),
 ]
-
-
-def cpu_model():
-    try:
-        out = subprocess.run(["lscpu"], capture_output=True, text=True).stdout
-        for line in out.splitlines():
-            if line.startswith("Model name:"):
-                return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return "unknown CPU"
 
 
 # ---- Inputs: the mirror of apps/bench/kernel_benchmark.cpp's generators ----
@@ -151,16 +142,7 @@ class TorchPeer:
             self.torch.cuda.synchronize()
 
     def time_calls(self, function):
-        function()
-        self.sync()
-        calls, start = 0, time.perf_counter()
-        while True:
-            function()
-            self.sync()
-            calls += 1
-            elapsed = time.perf_counter() - start
-            if elapsed >= 0.1 and calls >= 2:
-                return elapsed / calls
+        return time_calls(function, self.sync)
 
     def tensor(self, array):
         return self.torch.from_numpy(np.ascontiguousarray(array)).to(self.device)
@@ -278,11 +260,6 @@ def compare(request, ours, theirs):
     scale = max(1.0, max(abs(v) for v in theirs[2:]) if len(theirs) > 2 else 1.0)
     total_ok = abs(ours[1] - theirs[1]) <= tolerance * scale * max(1.0, theirs[0]) ** 0.5 * 10
     return total_ok and all(abs(o - t) <= tolerance * scale for o, t in zip(ours[2:], theirs[2:]))
-
-
-def summarize(samples):
-    median = statistics.median(samples)
-    return median, (max(samples) - min(samples)) / median if median else 0.0
 
 
 def main():

@@ -1,0 +1,39 @@
+"""Helpers shared by the benchmark drivers: the CPU's name, the timing loop, and the
+median-and-spread summary of repeated measurements."""
+
+import statistics
+import subprocess
+import time
+
+
+def cpu_model():
+    """lscpu's model name (every benchmark prints it in its header)."""
+    try:
+        out = subprocess.run(["lscpu"], capture_output=True, text=True).stdout
+        for line in out.splitlines():
+            if line.startswith("Model name:"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return "unknown CPU"
+
+
+def time_calls(function, sync=lambda: None):
+    """Mean seconds per call: one warm-up call, then calls until 0.1 s have passed
+    (at least 2). `sync` waits for asynchronous work (a GPU) after each call."""
+    function()
+    sync()
+    calls, start = 0, time.perf_counter()
+    while True:
+        function()
+        sync()
+        calls += 1
+        elapsed = time.perf_counter() - start
+        if elapsed >= 0.1 and calls >= 2:
+            return elapsed / calls
+
+
+def summarize(samples):
+    """(median, spread) of repeated measurements; spread = (max - min) / median."""
+    median = statistics.median(samples)
+    return median, (max(samples) - min(samples)) / median if median else 0.0
