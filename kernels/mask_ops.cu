@@ -2,6 +2,8 @@
 // only its own output, so results do not depend on the device or the thread count.
 #include "kernels/mask_ops.h"
 
+#include <cstring>
+
 #include "kernels/launch.h"
 
 namespace wise::kernels {
@@ -66,12 +68,40 @@ void paste_masks_in_image(Device device, const float* masks, const float* boxes,
                           int64_t M, int64_t padding, int64_t H, int64_t W, float threshold,
                           uint8_t* output) {
   const float scale = paste_scale(M, padding);
-  parallel_for(device, K * H * W, [=] WISE_HD(int64_t index) {
-    const int64_t k = index / (H * W), y = (index / W) % H, x = index % W;
-    const PasteBox box = paste_box(boxes + k * 4, scale);
-    const float probability = paste_mask_value(masks + k * M * M, M, padding, box, y, x);
-    output[index] = probability > threshold ? 1 : 0;
-  });
+  if (device == Device::cuda) {
+    parallel_for(device, K * H * W, [=] WISE_HD(int64_t index) {
+      const int64_t k = index / (H * W), y = (index / W) % H, x = index % W;
+      const PasteBox box = paste_box(boxes + k * 4, scale);
+      const float probability = paste_mask_value(masks + k * M * M, M, padding, box, y, x);
+      output[index] = probability > threshold ? 1 : 0;
+    });
+    return;
+  }
+  // CPU: one element per output row. The box is computed once per row, the pixels
+  // outside it are zero-filled, and only the box's columns are interpolated, with
+  // the same paste_mask_value as the GPU path (the same bits).
+  cpu::parallel_for(
+      K * H,
+      [=](int64_t row_index) {
+        const int64_t k = row_index / H, y = row_index % H;
+        uint8_t* row = output + row_index * W;
+        const PasteBox box = paste_box(boxes + k * 4, scale);
+        if (!box.valid || y < box.y1 || y > box.y2) {
+          std::memset(row, 0, static_cast<size_t>(W));
+          return;
+        }
+        const int64_t x_begin = max_of<int64_t>(box.x1, 0), x_end = min_of<int64_t>(box.x2 + 1, W);
+        if (x_begin >= x_end) {
+          std::memset(row, 0, static_cast<size_t>(W));
+          return;
+        }
+        std::memset(row, 0, static_cast<size_t>(x_begin));
+        for (int64_t x = x_begin; x < x_end; ++x) {
+          row[x] = paste_mask_value(masks + k * M * M, M, padding, box, y, x) > threshold ? 1 : 0;
+        }
+        std::memset(row + x_end, 0, static_cast<size_t>(W - x_end));
+      },
+      W);
 }
 
 }  // namespace wise::kernels
