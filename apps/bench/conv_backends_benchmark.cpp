@@ -22,6 +22,7 @@
 #include <functional>
 #include <vector>
 
+#include "apps/bench/timing.h"
 #include "kernels/convolution.h"
 #include "kernels/cpu/parallel_for.h"
 #include "nn/random.h"
@@ -109,16 +110,7 @@ struct Im2colConvolution {
 
 template <class Run>
 double seconds_per_call(const Run& run) {
-  run();
-  int calls = 0;
-  const auto start = std::chrono::steady_clock::now();
-  double elapsed = 0.0;
-  do {
-    run();
-    ++calls;
-    elapsed = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-  } while (elapsed < 0.2 || calls < 3);
-  return elapsed / calls;
+  return bench::time_calls(run, [] {}, /*min_seconds=*/0.2, /*min_calls=*/3).seconds;
 }
 
 double max_relative_difference(const std::vector<float>& a, const std::vector<float>& b) {

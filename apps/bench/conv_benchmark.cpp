@@ -25,6 +25,7 @@
 #include <string>
 #include <tuple>
 
+#include "apps/bench/timing.h"
 #include "kernels/convolution.h"
 #include "kernels/cpu/parallel_for.h"
 #include "kernels/gemm.h"
@@ -126,19 +127,11 @@ void validate(const std::string& pass, const k::ConvolutionShape& s, const ConvB
   if (worst > 1e-5) throw Error(concat(pass, " gives wrong results: relative error ", worst));
 }
 
-// Mean seconds per call of `run`, after one warm-up call.
+// Mean seconds per call of `run`, after one warm-up call (apps/bench/timing.h).
 template <class Run>
 std::pair<double, int> time_calls(const Run& run) {
-  run();
-  int calls = 0;
-  const auto start = std::chrono::steady_clock::now();
-  double elapsed = 0.0;
-  do {
-    run();
-    ++calls;
-    elapsed = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-  } while (elapsed < 0.1 || calls < 2);
-  return {elapsed / calls, calls};
+  const bench::Timing timing = bench::time_calls(run);
+  return {timing.seconds, timing.calls};
 }
 
 std::pair<double, int> time_convolution(const std::string& pass, const k::ConvolutionShape& s) {

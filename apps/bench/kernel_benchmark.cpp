@@ -30,6 +30,7 @@
 #include <string>
 #include <vector>
 
+#include "apps/bench/timing.h"
 #include "kernels/device.h"
 #include "kernels/gemm.h"
 #include "kernels/memory.h"
@@ -119,23 +120,9 @@ void require(bool condition, const std::string& what) {
   if (!condition) throw Error("validation failed: " + what);
 }
 
-struct Timing {
-  double seconds = 0.0;
-  int calls = 0;
-};
+using bench::Timing;
 Timing time_calls(const std::function<void()>& run) {
-  run();
-  k::synchronize(g_device);
-  int calls = 0;
-  const auto start = std::chrono::steady_clock::now();
-  double elapsed = 0.0;
-  do {
-    run();
-    k::synchronize(g_device);
-    ++calls;
-    elapsed = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-  } while (elapsed < 0.1 || calls < 2);
-  return {elapsed / calls, calls};
+  return bench::time_calls(run, [] { k::synchronize(g_device); });
 }
 
 struct Result {
