@@ -14,6 +14,9 @@ packages=(
   cmake ninja-build g++ pkg-config      # the build
   libgtest-dev libgmock-dev             # tests
   nlohmann-json3-dev                    # safetensors headers, COCO JSON
+  libstb-dev                            # stb_image / stb_image_write: JPEG and PNG
+  libpng-dev                            # palette PNGs (VOC's SegmentationObject/Class)
+  libcairo2-dev                         # drawing: mask overlays, boxes, labels, plots
   libdnnl-dev                           # oneDNN: CPU convolution and GEMM
   libthrust-dev                         # Thrust for CPU builds without the CUDA toolkit
   clang-14 libclang-rt-14-dev           # the libFuzzer target

@@ -1,0 +1,58 @@
+// An instance-segmentation dataset in memory, in COCO's vocabulary.
+//
+// Every source wise reads (COCO JSON, PASCAL VOC, the synthetic shapes set) becomes a
+// Dataset, and every stage that writes instances (pseudo masks, predictions) writes
+// COCO JSON (data/coco.h). Masks are always RLE (data/rle.h) of the image's full size.
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "data/rle.h"
+
+namespace wise::data {
+
+struct Category {
+  int64_t id = 0;  // COCO category id (not necessarily contiguous)
+  std::string name;
+};
+
+struct ImageInfo {
+  int64_t id = 0;
+  std::string file_name;  // relative to the dataset's image folder
+  int64_t height = 0;
+  int64_t width = 0;
+  // Pixels excluded from evaluation (VOC's index 255 "void" boundary band), if any.
+  // Written to COCO JSON as the extra image field "wise_void" (pycocotools ignores it).
+  std::optional<Rle> void_mask;
+};
+
+struct Annotation {
+  int64_t id = 0;
+  int64_t image_id = 0;
+  int64_t category_id = 0;
+  Rle segmentation;                  // the instance mask, image-sized
+  std::array<double, 4> bbox{};      // [x, y, w, h]
+  double area = 0;                   // foreground pixels (COCO's `area`)
+  bool iscrowd = false;
+};
+
+struct Dataset {
+  std::vector<Category> categories;
+  std::vector<ImageInfo> images;
+  std::vector<Annotation> annotations;
+};
+
+// One scored instance prediction (a COCO results-file entry).
+struct Detection {
+  int64_t image_id = 0;
+  int64_t category_id = 0;
+  float score = 0;
+  Rle segmentation;
+  std::array<double, 4> bbox{};  // [x, y, w, h]; derived from the mask when absent
+};
+
+}  // namespace wise::data

@@ -1,0 +1,63 @@
+// RLE encode/decode, area, bbox and the compressed string (data/rle.h). pycocotools'
+// own strings for the same masks are checked in coco_rle_parity_test.cpp.
+#include "data/rle.h"
+
+#include <gtest/gtest.h>
+
+#include <random>
+
+namespace wise::data {
+namespace {
+
+TEST(Rle, EncodesColumnMajorStartingWithZeros) {
+  // 2 x 3, row-major:  0 1 1
+  //                    1 1 0   -> column-major 0 1 | 1 1 | 1 0
+  const std::vector<uint8_t> mask = {0, 1, 1, 1, 1, 0};
+  const Rle rle = rle_encode(mask, 2, 3);
+  EXPECT_EQ(rle.counts, (std::vector<uint32_t>{1, 4, 1}));
+  EXPECT_EQ(rle_area(rle), 4u);
+  EXPECT_EQ(rle_decode(rle), mask);
+  const auto box = rle_to_bbox(rle);
+  EXPECT_EQ(box, (std::array<double, 4>{0, 0, 3, 2}));
+}
+
+TEST(Rle, MaskStartingWithForegroundHasLeadingEmptyRun) {
+  // 2 x 2, row-major: 1 1 / 0 0  -> column-major 1 0 | 1 0
+  const Rle rle = rle_encode(std::vector<uint8_t>{1, 1, 0, 0}, 2, 2);
+  EXPECT_EQ(rle.counts, (std::vector<uint32_t>{0, 1, 1, 1, 1}));
+  EXPECT_EQ(rle_to_bbox(rle), (std::array<double, 4>{0, 0, 2, 1}));
+}
+
+TEST(Rle, RandomMasksRoundTripThroughTheCompressedString) {
+  std::mt19937 rng(7);
+  for (int trial = 0; trial < 50; ++trial) {
+    const int64_t height = 1 + rng() % 40, width = 1 + rng() % 40;
+    std::vector<uint8_t> mask(height * width);
+    const unsigned density = rng() % 4;
+    for (auto& value : mask) value = (rng() % 4) < density ? 1 : 0;
+    const Rle rle = rle_encode(mask, height, width);
+    EXPECT_EQ(rle_decode(rle), mask);
+    const Rle back = rle_from_string(rle_to_string(rle), height, width);
+    EXPECT_EQ(back.counts, rle.counts) << "trial " << trial;
+  }
+}
+
+TEST(Rle, EmptyMaskHasZeroBoxAndArea) {
+  const Rle rle = rle_empty(5, 7);
+  EXPECT_EQ(rle_area(rle), 0u);
+  EXPECT_EQ(rle_to_bbox(rle), (std::array<double, 4>{0, 0, 0, 0}));
+  EXPECT_EQ(rle_decode(rle), std::vector<uint8_t>(35, 0));
+}
+
+TEST(Rle, BadStringsAreNamedErrors) {
+  EXPECT_THROW(rle_from_string("12", 3, 3, "annotation 4"), std::invalid_argument);  // wrong sum
+  try {
+    rle_from_string("0 1", 1, 1, "annotation 4");
+    FAIL();
+  } catch (const std::invalid_argument& e) {
+    EXPECT_NE(std::string(e.what()).find("annotation 4"), std::string::npos) << e.what();
+  }
+}
+
+}  // namespace
+}  // namespace wise::data
