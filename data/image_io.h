@@ -1,0 +1,31 @@
+// Reading and writing image files: JPEG and PNG (8-bit gray, RGB, RGBA) through
+// stb_image, PNG and JPEG out through stb_image_write (Debian's libstb-dev).
+//
+// Every failure throws ImageError naming the file and the reason (stb's message for
+// corrupt or truncated files, "no such file" for missing ones), e.g.
+//   "data/shapes/images/000017.png: cannot read image: bad png sig"
+#pragma once
+
+#include <stdexcept>
+#include <string>
+
+#include "data/image.h"
+
+namespace wise::data {
+
+class ImageError : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+// channels: 0 keeps the file's own (1, 3 or 4; gray+alpha becomes RGBA); 1, 3 or 4
+// converts (RGB from gray replicates; alpha is dropped or set to 255).
+Image load_image(const std::string& path, int channels = 3);
+// The same from bytes already in memory; `name` is used in error messages.
+Image decode_image(const uint8_t* bytes, size_t size, const std::string& name, int channels = 3);
+
+// Written atomically (temporary file + rename).
+void save_png(const Image& image, const std::string& path);
+void save_jpeg(const Image& image, const std::string& path, int quality = 95);
+
+}  // namespace wise::data
