@@ -30,11 +30,16 @@
 //
 // Batched (per-class) NMS: boxes of different categories never suppress each other.
 // torchvision's batched_nms offsets each class's boxes by class * (max + 1) so one
-// nms separates them; the offset rounds the coordinates (a float at 90 000 has a
-// step of 1/128), which can flip a decision at the threshold. Comparing the
-// categories in the element is exact, costs nothing, and gives the same keep list as
-// torchvision wherever its offsets do not round (and its per-class "vanilla" path
-// followed by a stable score sort everywhere).
+// nms separates them (or, above 4000 boxes on the CPU, loops over the classes); the
+// offset rounds the coordinates (a float at 90 000 has a step of 1/128), which can
+// flip a decision at the threshold. We instead group the score-sorted candidates by
+// category (a stable sort by category, so each group stays in score order): each
+// category is then a contiguous range of rows [row, row_end) and a row's mask words
+// stop at its range's end, so 80 classes cost about 1/80 of one n-box NMS instead of
+// the same. The kept rows are put back in score order (by their rank in the score
+// sort) at the end. The result is torchvision's keep list wherever its offsets do
+// not round (and its per-class "vanilla" path followed by a stable score sort
+// everywhere).
 //
 // Top-k pre-selection: only the top_k first boxes of the sorted order take part.
 #pragma once
@@ -51,39 +56,26 @@ namespace wise::kernels {
 inline constexpr int64_t kNmsWordBits = 64;
 inline constexpr int64_t kNmsDefaultMaskBudgetBytes = int64_t{64} << 20;
 
-// Word `word` of row `row` of the suppression mask over n sorted boxes (n, 4), whose
-// buffers are padded to nms_words(n) * 64 rows (the padding is read, never used):
-// bit b is set when box c = 64 word + b satisfies row < c < n, has the category of
-// `row` (when sorted_categories is not null) and IoU(row, c) > iou_threshold.
-template <bool kWithCategories>
-WISE_HD inline uint64_t nms_suppression_bits(const float* sorted_boxes,
-                                             const int64_t* sorted_categories, int64_t n,
-                                             int64_t row, int64_t first, float iou_threshold) {
+// Word `word` of row `row` of the suppression mask over sorted boxes (padded to
+// nms_words(n) * 64 rows; the padding is read, never used): bit b is set when box
+// c = 64 word + b satisfies row < c < row_end and IoU(row, c) > iou_threshold.
+// row_end is the end of the row's category group (n without categories).
+WISE_HD inline uint64_t nms_suppression_word(const float* sorted_boxes, int64_t row,
+                                             int64_t row_end, int64_t word,
+                                             float iou_threshold) {
   // Branch-free over the 64 columns (the boxes are padded to a multiple of 64 rows,
-  // and columns outside (row, n) are masked out), so the CPU compiler vectorises the
-  // loop and GPU threads do not diverge.
+  // and columns outside (row, row_end) are masked out), so the CPU compiler
+  // vectorises the loop and GPU threads do not diverge.
   const float* box = sorted_boxes + 4 * row;
+  const int64_t first = word * kNmsWordBits;
   uint64_t bits = 0;
   for (int64_t bit = 0; bit < kNmsWordBits; ++bit) {
     const int64_t column = first + bit;
-    bool candidate = (column > row) & (column < n);
-    if (kWithCategories) {
-      candidate = candidate & (sorted_categories[column] == sorted_categories[row]);
-    }
+    const bool candidate = (column > row) & (column < row_end);
     const bool overlaps = box_iou_pair(box, sorted_boxes + 4 * column) > iou_threshold;
     bits |= static_cast<uint64_t>(candidate & overlaps) << bit;
   }
   return bits;
-}
-
-WISE_HD inline uint64_t nms_suppression_word(const float* sorted_boxes,
-                                             const int64_t* sorted_categories, int64_t n,
-                                             int64_t row, int64_t word, float iou_threshold) {
-  const int64_t first = word * kNmsWordBits;
-  return sorted_categories != nullptr
-             ? nms_suppression_bits<true>(sorted_boxes, sorted_categories, n, row, first,
-                                          iou_threshold)
-             : nms_suppression_bits<false>(sorted_boxes, nullptr, n, row, first, iou_threshold);
 }
 
 // The float t with (float x > t) <=> ((double) x > iou_threshold) for every float x:
@@ -100,12 +92,15 @@ int64_t nms_block_rows(int64_t candidates, int64_t mask_budget_bytes);
 
 // Scratch on the device of the call, for n boxes with `candidates` taking part.
 struct NmsBuffers {
-  float* sort_keys = nullptr;            // n
-  int64_t* order = nullptr;              // n
-  float* sorted_boxes = nullptr;         // nms_words(candidates) * 64 * 4 (padded)
-  int64_t* sorted_categories = nullptr;  // nms_words(candidates) * 64, with categories only
-  uint64_t* mask = nullptr;              // nms_block_rows(...) * nms_words(candidates)
-  uint64_t* removed = nullptr;           // nms_words(candidates); CUDA only (CPU: may be null)
+  float* sort_keys = nullptr;        // n
+  int64_t* order = nullptr;          // n
+  float* sorted_boxes = nullptr;     // nms_words(candidates) * 64 * 4 (padded)
+  uint64_t* mask = nullptr;          // nms_block_rows(...) * nms_words(candidates)
+  uint64_t* removed = nullptr;       // nms_words(candidates); CUDA only (CPU: may be null)
+  // With categories only:
+  int64_t* category_keys = nullptr;  // candidates: the categories, sorted to group them
+  int64_t* ranks = nullptr;          // candidates: each grouped row's rank in the score sort
+  int64_t* row_end = nullptr;        // candidates: the end of each row's category group
 };
 
 // Greedy NMS of boxes (n, 4) by scores (n); categories (n) or null (one class).

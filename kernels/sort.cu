@@ -37,6 +37,13 @@ void stable_sort_by_key_descending(Device device, float* keys, int64_t* values, 
   });
 }
 
+void stable_sort_by_key_ascending(Device device, int64_t* keys, int64_t* values, int64_t n) {
+  if (n <= 1) return;
+  with_policy(device, [&](const auto& policy) {
+    thrust::stable_sort_by_key(policy, keys, keys + n, values, thrust::less<int64_t>());
+  });
+}
+
 void inclusive_scan(Device device, const int64_t* x, int64_t* out, int64_t n) {
   if (n <= 0) return;
   with_policy(device, [&](const auto& policy) { thrust::inclusive_scan(policy, x, x + n, out); });

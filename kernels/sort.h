@@ -17,6 +17,10 @@ namespace wise::kernels {
 // index asc), identically on both devices.
 void stable_sort_by_key_descending(Device device, float* keys, int64_t* values, int64_t n);
 
+// Stable sort of (keys, values) by integer key, ascending: equal keys keep their
+// input order. Batched NMS groups its score-sorted boxes by category with it.
+void stable_sort_by_key_ascending(Device device, int64_t* keys, int64_t* values, int64_t n);
+
 // out[i] = x[0] + ... + x[i]; in place is fine.
 void inclusive_scan(Device device, const int64_t* x, int64_t* out, int64_t n);
 

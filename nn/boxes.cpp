@@ -57,15 +57,23 @@ void run_nms(const char* name, const Tensor& boxes, const Tensor& scores, const 
     Tensor order = Tensor::empty({n}, DType::int64, device);
     const int64_t padded = words * kernels::kNmsWordBits;
     Tensor sorted_boxes = Tensor::empty({padded, 4}, DType::float32, device);
-    Tensor sorted_categories;
-    if (idxs != nullptr) sorted_categories = Tensor::empty({padded}, DType::int64, device);
+    Tensor category_keys, ranks, row_end;
+    if (idxs != nullptr) {
+      category_keys = Tensor::empty({candidates}, DType::int64, device);
+      ranks = Tensor::empty({candidates}, DType::int64, device);
+      row_end = Tensor::empty({candidates}, DType::int64, device);
+    }
     Tensor mask = Tensor::empty({block_rows * words}, DType::int64, device);
     Tensor removed = Tensor::empty({words}, DType::int64, device);
     kernels::NmsBuffers buffers;
     buffers.sort_keys = sort_keys.data<float>();
     buffers.order = order.data<int64_t>();
     buffers.sorted_boxes = sorted_boxes.data<float>();
-    if (idxs != nullptr) buffers.sorted_categories = sorted_categories.data<int64_t>();
+    if (idxs != nullptr) {
+      buffers.category_keys = category_keys.data<int64_t>();
+      buffers.ranks = ranks.data<int64_t>();
+      buffers.row_end = row_end.data<int64_t>();
+    }
     buffers.mask = static_cast<uint64_t*>(mask.raw_data());
     buffers.removed = static_cast<uint64_t*>(removed.raw_data());
     kernels::nms(device, boxes.data<float>(), scores.data<float>(),
