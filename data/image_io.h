@@ -8,6 +8,7 @@
 
 #include <stdexcept>
 #include <string>
+#include <vector>
 
 #include "data/image.h"
 
@@ -27,5 +28,22 @@ Image decode_image(const uint8_t* bytes, size_t size, const std::string& name, i
 // Written atomically (temporary file + rename).
 void save_png(const Image& image, const std::string& path);
 void save_jpeg(const Image& image, const std::string& path, int quality = 95);
+
+// The size and channel count stored in a JPEG/PNG header, read without decoding the
+// pixels (VOC's reader checks every JPEG this way). A file whose header is fine but
+// whose pixel data is corrupt passes here and fails in load_image.
+struct ImageHeader {
+  int64_t height = 0;
+  int64_t width = 0;
+  int64_t channels = 0;  // as stored: 1 gray, 2 gray+alpha, 3 RGB, 4 RGBA
+};
+ImageHeader read_image_header(const std::string& path);
+
+// The whole file as bytes; throws ImageError naming the file and the OS's reason
+// ("No such file or directory") when it cannot be read. A directory is an error too.
+std::vector<uint8_t> read_file_bytes(const std::string& path);
+// Writes `bytes` to `path` through a temporary file in the same folder and a rename,
+// so readers never see half a file; throws ImageError naming the file and the reason.
+void write_file_atomically(const std::string& path, const std::vector<uint8_t>& bytes);
 
 }  // namespace wise::data

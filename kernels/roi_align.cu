@@ -3,6 +3,7 @@
 // the backward's scatter avoids races (a plane partition on the CPU, atomics on CUDA).
 #include "kernels/roi_align.h"
 
+#include <cstdint>
 #include <vector>
 
 #include "kernels/launch.h"
@@ -23,6 +24,22 @@ struct SampleCollector {
   BilinearSample* samples;
   int64_t* count;
   WISE_HD void operator()(const BilinearSample& s) const { samples[(*count)++] = s; }
+};
+
+// A sample's four taps as offsets into a plane, with their weights: what the CPU
+// forward reads per channel (32 bytes instead of BilinearSample's 52).
+struct PlaneTaps {
+  int32_t offset[4];
+  float w1, w2, w3, w4;
+  PlaneTaps() = default;
+  PlaneTaps(const BilinearSample& s, int64_t W)
+      : offset{static_cast<int32_t>(s.y_low * W + s.x_low), static_cast<int32_t>(s.y_low * W + s.x_high),
+               static_cast<int32_t>(s.y_high * W + s.x_low), static_cast<int32_t>(s.y_high * W + s.x_high)},
+        w1(s.w1), w2(s.w2), w3(s.w3), w4(s.w4) {}
+  // The same expression as output_element's, so the same bits.
+  float apply(const float* plane) const {
+    return w1 * plane[offset[0]] + w2 * plane[offset[1]] + w3 * plane[offset[2]] + w4 * plane[offset[3]];
+  }
 };
 
 }  // namespace
@@ -70,7 +87,8 @@ void roi_align_forward(Device device, const RoiAlignLevels<const float*>& levels
         const RoiAlignTarget target = roi_align_target(roi, levels, N);
         const RoiAlignGeometry g =
             target.level < 0 ? RoiAlignGeometry{} : roi_align_bin_geometry(roi, levels.level[target.level].spatial_scale, p);
-        if (target.level < 0 || g.grid_h * g.grid_w > kMaxCachedSamples) {
+        if (target.level < 0 || g.grid_h * g.grid_w > kMaxCachedSamples ||
+            levels.level[target.level].height * levels.level[target.level].width > INT32_MAX) {
           for (int64_t c = c_begin; c < c_end; ++c) {
             for (int64_t b = 0; b < PH * PW; ++b) output[(k * C + c) * PH * PW + b] = output_element(k, c, b / PW, b % PW);
           }
@@ -78,9 +96,10 @@ void roi_align_forward(Device device, const RoiAlignLevels<const float*>& levels
         }
         const RoiAlignLevel<const float*>& level = levels.level[target.level];
         const int64_t H = level.height, W = level.width;
-        // All bins' samples of this RoI, then channel by channel over the bins: the
-        // RoI's region of one plane stays in cache while its bins are summed.
+        // All bins' samples of this RoI as plane offsets, then the channels over the
+        // bins: the RoI's region of a plane stays in cache while its bins are summed.
         thread_local std::vector<BilinearSample> samples;
+        thread_local std::vector<PlaneTaps> taps;
         thread_local std::vector<int64_t> bin_end;
         samples.resize(static_cast<size_t>(PH * PW * kMaxCachedSamples));
         bin_end.resize(static_cast<size_t>(PH * PW));
@@ -89,18 +108,41 @@ void roi_align_forward(Device device, const RoiAlignLevels<const float*>& levels
           roi_align_bin(g, b / PW, b % PW, H, W, SampleCollector{samples.data(), &count});
           bin_end[static_cast<size_t>(b)] = count;
         }
-        for (int64_t c = c_begin; c < c_end; ++c) {
-          const float* plane = level.data + (target.batch * C + c) * H * W;
-          float* out = output + (k * C + c) * PH * PW;
+        taps.resize(static_cast<size_t>(count));
+        for (int64_t i = 0; i < count; ++i) taps[static_cast<size_t>(i)] = PlaneTaps(samples[static_cast<size_t>(i)], W);
+        const float* planes = level.data + target.batch * C * H * W;
+        float* out = output + k * C * PH * PW;
+        int64_t c = c_begin;
+        // Four channels at once: four independent sums hide the add latency of each
+        // sum's chain; each channel's sum still runs in output_element's order.
+        for (; c + 4 <= c_end; c += 4) {
+          const float* p0 = planes + c * H * W;
+          const float* p1 = p0 + H * W;
+          const float* p2 = p1 + H * W;
+          const float* p3 = p2 + H * W;
+          int64_t i = 0;
+          for (int64_t b = 0; b < PH * PW; ++b) {
+            float s0 = 0.0f, s1 = 0.0f, s2 = 0.0f, s3 = 0.0f;
+            for (; i < bin_end[static_cast<size_t>(b)]; ++i) {
+              const PlaneTaps& t = taps[static_cast<size_t>(i)];
+              s0 += t.apply(p0);
+              s1 += t.apply(p1);
+              s2 += t.apply(p2);
+              s3 += t.apply(p3);
+            }
+            out[c * PH * PW + b] = s0 / g.count;
+            out[(c + 1) * PH * PW + b] = s1 / g.count;
+            out[(c + 2) * PH * PW + b] = s2 / g.count;
+            out[(c + 3) * PH * PW + b] = s3 / g.count;
+          }
+        }
+        for (; c < c_end; ++c) {
+          const float* plane = planes + c * H * W;
           int64_t i = 0;
           for (int64_t b = 0; b < PH * PW; ++b) {
             float sum = 0.0f;
-            for (; i < bin_end[static_cast<size_t>(b)]; ++i) {
-              const BilinearSample& s = samples[static_cast<size_t>(i)];
-              sum += s.w1 * plane[s.y_low * W + s.x_low] + s.w2 * plane[s.y_low * W + s.x_high] +
-                     s.w3 * plane[s.y_high * W + s.x_low] + s.w4 * plane[s.y_high * W + s.x_high];
-            }
-            out[b] = sum / g.count;
+            for (; i < bin_end[static_cast<size_t>(b)]; ++i) sum += taps[static_cast<size_t>(i)].apply(plane);
+            out[c * PH * PW + b] = sum / g.count;
           }
         }
       },
