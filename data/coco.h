@@ -9,12 +9,24 @@
 // path of the offending field and says what was expected.
 #pragma once
 
+#include <cstdint>
+#include <stdexcept>
 #include <string>
 #include <vector>
 
 #include "data/dataset.h"
 
 namespace wise::data {
+
+// Every reading and writing failure: malformed JSON, a missing or mistyped field, an
+// unknown or duplicate id, an RLE whose size differs from its image's, I/O errors. The
+// text starts with the file and the JSON path, e.g.
+//   "train.json: annotations[17].segmentation.size: found [375, 501], expected [375, 500]
+//    (the size of image 4)"
+class CocoError : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
 
 struct CocoWriteOptions {
   bool compressed_rle = true;  // false: counts as a list of integers
@@ -32,5 +44,18 @@ std::vector<Detection> read_coco_results(const std::string& path,
                                          const std::vector<ImageInfo>& images);
 void write_coco_results(const std::vector<Detection>& detections, const std::string& path,
                         const CocoWriteOptions& options = {});
+
+// The same on JSON text in memory; `source` stands for the file name in errors.
+Dataset read_coco_dataset_from_string(const std::string& json_text, const std::string& source);
+std::string coco_dataset_to_string(const Dataset& dataset, const CocoWriteOptions& options = {});
+std::vector<Detection> read_coco_results_from_string(const std::string& json_text,
+                                                     const std::vector<ImageInfo>& images,
+                                                     const std::string& source);
+std::string coco_results_to_string(const std::vector<Detection>& detections,
+                                   const CocoWriteOptions& options = {});
+
+// Image-level labels (what the PRM classifier trains on): for each of dataset.images, in
+// order, the sorted distinct category ids of its annotations, crowd regions included.
+std::vector<std::vector<int64_t>> image_labels(const Dataset& dataset);
 
 }  // namespace wise::data

@@ -18,6 +18,8 @@ namespace {
 // RoIs with more samples per bin take the plain per-output path.
 constexpr int64_t kForwardChannelGroup = 32;
 constexpr int64_t kMaxCachedSamples = 64;
+// Channels one CPU element of the backward owns (their planes are its alone).
+constexpr int64_t kBackwardChannelGroup = 16;
 
 // Records a bin's samples (a functor, not a lambda: roi_align_bin is WISE_HD code).
 struct SampleCollector {
@@ -165,35 +167,91 @@ WISE_HD inline void roi_align_scatter_bin(const RoiAlignGeometry& g, int64_t ph,
   });
 }
 
-// The CPU's add: plain +=, safe because each element owns its plane.
+// The CPU's add: plain +=, safe because each element owns its planes.
 struct PlainAdd {
   WISE_HD void operator()(float* at, float value) const { *at += value; }
 };
 
-// CPU: element (level, n, c) owns plane (n, c) of that level's d_input and visits the
-// RoIs in order; no two elements write the same plane.
+// One sample's share of d_bin into a plane: roi_align_scatter_bin's four additions,
+// the same expressions in the same order (CPU: each element owns its planes).
+inline void scatter_sample(const BilinearSample& s, int64_t W, float count, float d_bin,
+                           float* d_plane) {
+  d_plane[s.y_low * W + s.x_low] += d_bin * s.w1 / count;
+  d_plane[s.y_low * W + s.x_high] += d_bin * s.w2 / count;
+  d_plane[s.y_high * W + s.x_low] += d_bin * s.w3 / count;
+  d_plane[s.y_high * W + s.x_high] += d_bin * s.w4 / count;
+}
+
+// CPU: element (level, n, group of channels) owns planes (n, c) of that level's d_input
+// for the group's channels and visits the RoIs in order; no two elements write the same
+// plane. A RoI's samples are computed once per element and scattered into each channel
+// of the group, four channels per pass (independent chains of read-modify-writes). Every
+// plane receives its additions in the order of the one-channel loop (RoI, bin, sample,
+// tap) with the same expressions, so the sums are the same bits at any thread count.
 void roi_align_backward_partitioned(const RoiAlignLevels<float*>& d_levels, int64_t N, int64_t C,
                                     const float* rois, int64_t K, const RoiAlignParameters& p,
                                     const float* d_output) {
   const int64_t PH = p.pooled_height, PW = p.pooled_width;
-  const int64_t work = K * PH * PW / max_of<int64_t>(N, 1) + 1;  // RoI bins per plane, roughly
+  const int64_t groups = ceil_div(C, kBackwardChannelGroup);
+  const int64_t work = K * PH * PW * kBackwardChannelGroup / max_of<int64_t>(N, 1) + 1;
   cpu::parallel_for(
-      d_levels.count * N * C,
+      d_levels.count * N * groups,
       [=](int64_t index) {
-        const int64_t c = index % C, n = (index / C) % N;
-        const int l = static_cast<int>(index / (C * N));
+        const int64_t group = index % groups, n = (index / groups) % N;
+        const int l = static_cast<int>(index / (groups * N));
+        const int64_t c_begin = group * kBackwardChannelGroup;
+        const int64_t c_end = min_of(c_begin + kBackwardChannelGroup, C);
         const RoiAlignLevel<float*>& level = d_levels.level[l];
         const int64_t H = level.height, W = level.width;
-        float* d_plane = level.data + (n * C + c) * H * W;
+        float* d_planes = level.data + n * C * H * W;
+        thread_local std::vector<BilinearSample> samples;
+        thread_local std::vector<int64_t> bin_end;
         for (int64_t k = 0; k < K; ++k) {
           const float* roi = rois + 5 * k;
           const RoiAlignTarget target = roi_align_target(roi, d_levels, N);
           if (target.level != l || target.batch != n) continue;
           const RoiAlignGeometry g = roi_align_bin_geometry(roi, level.spatial_scale, p);
-          const float* d_bins = d_output + (k * C + c) * PH * PW;
-          for (int64_t ph = 0; ph < PH; ++ph) {
-            for (int64_t pw = 0; pw < PW; ++pw) {
-              roi_align_scatter_bin(g, ph, pw, H, W, d_bins[ph * PW + pw], d_plane, PlainAdd{});
+          const float* d_bins = d_output + k * C * PH * PW;
+          if (g.grid_h * g.grid_w > kMaxCachedSamples) {  // a huge adaptive grid: no cache
+            for (int64_t c = c_begin; c < c_end; ++c) {
+              for (int64_t b = 0; b < PH * PW; ++b) {
+                roi_align_scatter_bin(g, b / PW, b % PW, H, W, d_bins[c * PH * PW + b],
+                                      d_planes + c * H * W, PlainAdd{});
+              }
+            }
+            continue;
+          }
+          // The RoI's samples, bin by bin.
+          samples.resize(static_cast<size_t>(PH * PW * kMaxCachedSamples));
+          bin_end.resize(static_cast<size_t>(PH * PW));
+          int64_t count = 0;
+          for (int64_t b = 0; b < PH * PW; ++b) {
+            roi_align_bin(g, b / PW, b % PW, H, W, SampleCollector{samples.data(), &count});
+            bin_end[static_cast<size_t>(b)] = count;
+          }
+          int64_t c = c_begin;
+          for (; c + 4 <= c_end; c += 4) {
+            float* planes[4];
+            const float* bins[4];
+            for (int j = 0; j < 4; ++j) {
+              planes[j] = d_planes + (c + j) * H * W;
+              bins[j] = d_bins + (c + j) * PH * PW;
+            }
+            int64_t i = 0;
+            for (int64_t b = 0; b < PH * PW; ++b) {
+              for (; i < bin_end[static_cast<size_t>(b)]; ++i) {
+                const BilinearSample& s = samples[static_cast<size_t>(i)];
+                for (int j = 0; j < 4; ++j) scatter_sample(s, W, g.count, bins[j][b], planes[j]);
+              }
+            }
+          }
+          for (; c < c_end; ++c) {
+            float* plane = d_planes + c * H * W;
+            const float* bins = d_bins + c * PH * PW;
+            int64_t i = 0;
+            for (int64_t b = 0; b < PH * PW; ++b) {
+              for (; i < bin_end[static_cast<size_t>(b)]; ++i)
+                scatter_sample(samples[static_cast<size_t>(i)], W, g.count, bins[b], plane);
             }
           }
         }
