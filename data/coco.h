@@ -7,6 +7,21 @@
 // and compressed RLE ({"counts": "string", "size": [h, w]}). Writing emits compressed
 // RLE, which pycocotools and detectron2 read. Every error names the file and the JSON
 // path of the offending field and says what was expected.
+//
+// What the reader requires and what it fills in:
+// - images[]: id, file_name, height, width (positive, height * width < 2^32); optional
+//   "wise_void", an RLE of the image's size (ImageInfo::void_mask).
+// - categories[]: id, name (other fields, e.g. supercategory, are ignored).
+// - annotations[] (optional as a whole, as in COCO's test-set image-info files): id,
+//   image_id and category_id naming a listed image and category, segmentation. bbox and
+//   area are kept as the file gives them, computed from the mask when absent; iscrowd
+//   (0/1 or a boolean, default 0) is kept as a flag. An RLE's "size" must equal its
+//   image's. Polygons with an odd coordinate count are errors; polygons of fewer than 3
+//   points are skipped (as detectron2 does), so an annotation of only those is empty.
+// - Ids must be unique within images, categories and annotations.
+// - Results entries: image_id (one of `images`), category_id, score (finite as a float),
+//   segmentation (required: wise's results are masks); bbox from the mask when absent.
+// The writer checks the same rules before it writes anything.
 #pragma once
 
 #include <cstdint>
