@@ -3,12 +3,11 @@
 //
 // Every failure throws ImageError naming the file and the reason (stb's message for
 // corrupt or truncated files, "no such file" for missing ones), e.g.
-//   "data/shapes/images/000017.png: cannot read image: bad png sig"
+//   "data/shapes/images/000017.png: cannot read image: Corrupt PNG"
 #pragma once
 
 #include <stdexcept>
 #include <string>
-#include <vector>
 
 #include "data/image.h"
 
@@ -25,7 +24,7 @@ Image load_image(const std::string& path, int channels = 3);
 // The same from bytes already in memory; `name` is used in error messages.
 Image decode_image(const uint8_t* bytes, size_t size, const std::string& name, int channels = 3);
 
-// Written atomically (temporary file + rename).
+// Written atomically (data/atomic_file.h: temporary file + fsync + rename).
 void save_png(const Image& image, const std::string& path);
 void save_jpeg(const Image& image, const std::string& path, int quality = 95);
 
@@ -38,12 +37,5 @@ struct ImageHeader {
   int64_t channels = 0;  // as stored: 1 gray, 2 gray+alpha, 3 RGB, 4 RGBA
 };
 ImageHeader read_image_header(const std::string& path);
-
-// The whole file as bytes; throws ImageError naming the file and the OS's reason
-// ("No such file or directory") when it cannot be read. A directory is an error too.
-std::vector<uint8_t> read_file_bytes(const std::string& path);
-// Writes `bytes` to `path` through a temporary file in the same folder and a rename,
-// so readers never see half a file; throws ImageError naming the file and the reason.
-void write_file_atomically(const std::string& path, const std::vector<uint8_t>& bytes);
 
 }  // namespace wise::data

@@ -17,6 +17,7 @@ packages=(
   libstb-dev                            # stb_image / stb_image_write: JPEG and PNG
   libpng-dev                            # palette PNGs (VOC's SegmentationObject/Class)
   libcairo2-dev                         # drawing: mask overlays, boxes, labels, plots
+  fonts-dejavu-core                     # the labels' font (Cairo finds it through fontconfig)
   libdnnl-dev                           # oneDNN: CPU convolution and GEMM
   libthrust-dev                         # Thrust for CPU builds without the CUDA toolkit
   clang-14 libclang-rt-14-dev           # the libFuzzer target

@@ -1,0 +1,31 @@
+// The one translation unit that compiles stb_image and stb_image_write (Debian's
+// libstb-dev ships them header-only). data/image_io.cpp is their only user.
+//
+// STBI_FAILURE_USERMSG makes stbi_failure_reason() return readable reasons ("bad png
+// sig", "Corrupt JPEG") instead of terse codes; stb keeps the reason thread-local, so
+// loaders on several threads do not see each other's errors. stb is third-party C
+// written for many compilers; its warnings are not ours to fix, and we build with
+// -Werror, so they are silenced here and only here.
+#define STB_IMAGE_IMPLEMENTATION
+#define STB_IMAGE_WRITE_IMPLEMENTATION
+#define STBI_FAILURE_USERMSG
+// Only the formats wise reads; fewer decoders, less attack surface for bad files.
+#define STBI_ONLY_JPEG
+#define STBI_ONLY_PNG
+
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wall"
+#pragma GCC diagnostic ignored "-Wextra"
+#pragma GCC diagnostic ignored "-Wpedantic"
+#pragma GCC diagnostic ignored "-Wshadow"
+#pragma GCC diagnostic ignored "-Wsign-compare"
+#pragma GCC diagnostic ignored "-Wunused-parameter"
+#pragma GCC diagnostic ignored "-Wunused-function"
+#pragma GCC diagnostic ignored "-Wmissing-field-initializers"
+#pragma GCC diagnostic ignored "-Wimplicit-fallthrough"
+#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+#pragma GCC diagnostic ignored "-Wstringop-overflow"
+#pragma GCC diagnostic ignored "-Wdouble-promotion"
+#include <stb_image.h>
+#include <stb_image_write.h>
+#pragma GCC diagnostic pop

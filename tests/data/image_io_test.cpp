@@ -1,0 +1,247 @@
+// Image files (data/image_io.h): PNG and JPEG through stb, against the committed
+// fixtures of tests/data/make_voc_fixture.py. PNG pixels are checked against the
+// generator's formulas (recomputed here); JPEG pixels against PIL's (libjpeg's) decode
+// of the same file; bad files against the reason stb gives and the file's name.
+#include "data/image_io.h"
+
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <cmath>
+#include <filesystem>
+#include <functional>
+#include <random>
+
+namespace wise::data {
+namespace {
+
+namespace fs = std::filesystem;
+
+std::string image_file(const std::string& name) {
+  return std::string(WISE_TEST_DATA_DIR) + "/images/" + name;
+}
+
+// A fresh empty folder for files a test writes, removed by the destructor.
+struct ScratchFolder {
+  fs::path path;
+  explicit ScratchFolder(const std::string& name)
+      : path(fs::temp_directory_path() /
+             ("wise_image_io_" + name + "_" + std::to_string(::getpid()))) {
+    fs::remove_all(path);
+    fs::create_directories(path);
+  }
+  ~ScratchFolder() { fs::remove_all(path); }
+  std::string file(const std::string& name) const { return (path / name).string(); }
+};
+
+// The generator's formulas (make_voc_fixture.py: formula_rgb, formula_gray, formula_alpha).
+uint8_t formula_channel(int channel, int64_t y, int64_t x) {
+  switch (channel) {
+    case 0: return static_cast<uint8_t>((7 * x + 3 * y) % 256);
+    case 1: return static_cast<uint8_t>((11 * x + 5 * y + 40) % 256);
+    case 2: return static_cast<uint8_t>((x * y) % 256);
+    default: return static_cast<uint8_t>((20 * x + y + 1) % 256);  // alpha
+  }
+}
+uint8_t formula_gray(int64_t y, int64_t x) { return static_cast<uint8_t>((13 * x + 17 * y) % 256); }
+
+uint8_t pixel(const Image& image, int64_t y, int64_t x, int64_t c) {
+  return image.pixels[static_cast<size_t>((y * image.width + x) * image.channels + c)];
+}
+
+// Runs `action`, expecting ImageError whose message contains every one of `parts`.
+void expect_image_error(const std::function<void()>& action,
+                        const std::vector<std::string>& parts) {
+  try {
+    action();
+    ADD_FAILURE() << "expected ImageError mentioning \"" << parts.front() << "\", got none";
+  } catch (const ImageError& error) {
+    const std::string message = error.what();
+    for (const auto& part : parts) {
+      EXPECT_NE(message.find(part), std::string::npos)
+          << "message \"" << message << "\" lacks \"" << part << "\"";
+    }
+  }
+}
+
+TEST(ImageIo, LoadsRgbPngExactly) {
+  const Image image = load_image(image_file("rgb.png"), 0);
+  ASSERT_EQ(image.height, 10);
+  ASSERT_EQ(image.width, 12);
+  ASSERT_EQ(image.channels, 3);
+  ASSERT_EQ(image.pixels.size(), 10u * 12 * 3);
+  for (int64_t y = 0; y < 10; ++y)
+    for (int64_t x = 0; x < 12; ++x)
+      for (int c = 0; c < 3; ++c) ASSERT_EQ(pixel(image, y, x, c), formula_channel(c, y, x));
+  // row() points at the row's first pixel.
+  EXPECT_EQ(image.row(3)[2 * 3 + 1], formula_channel(1, 3, 2));
+}
+
+TEST(ImageIo, GrayIsKeptOrReplicated) {
+  const Image gray = load_image(image_file("gray.png"), 0);
+  ASSERT_EQ(gray.channels, 1);
+  const Image rgb = load_image(image_file("gray.png"), 3);  // the default conversion
+  ASSERT_EQ(rgb.channels, 3);
+  for (int64_t y = 0; y < 10; ++y) {
+    for (int64_t x = 0; x < 12; ++x) {
+      ASSERT_EQ(pixel(gray, y, x, 0), formula_gray(y, x));
+      for (int c = 0; c < 3; ++c) ASSERT_EQ(pixel(rgb, y, x, c), formula_gray(y, x));
+    }
+  }
+}
+
+TEST(ImageIo, RgbaKeepsAlphaOrDropsIt) {
+  const Image rgba = load_image(image_file("rgba.png"), 0);
+  ASSERT_EQ(rgba.channels, 4);
+  const Image rgb = load_image(image_file("rgba.png"));
+  ASSERT_EQ(rgb.channels, 3);
+  for (int64_t y = 0; y < 10; ++y) {
+    for (int64_t x = 0; x < 12; ++x) {
+      for (int c = 0; c < 4; ++c) ASSERT_EQ(pixel(rgba, y, x, c), formula_channel(c, y, x));
+      for (int c = 0; c < 3; ++c) ASSERT_EQ(pixel(rgb, y, x, c), formula_channel(c, y, x));
+    }
+  }
+}
+
+TEST(ImageIo, GrayAlphaBecomesRgba) {
+  const Image image = load_image(image_file("gray_alpha.png"), 0);
+  ASSERT_EQ(image.channels, 4);
+  for (int64_t y = 0; y < 10; ++y) {
+    for (int64_t x = 0; x < 12; ++x) {
+      for (int c = 0; c < 3; ++c) ASSERT_EQ(pixel(image, y, x, c), formula_gray(y, x));
+      ASSERT_EQ(pixel(image, y, x, 3), formula_channel(3, y, x));
+    }
+  }
+  const Image gray = load_image(image_file("gray_alpha.png"), 1);
+  EXPECT_EQ(gray.channels, 1);
+  EXPECT_EQ(pixel(gray, 4, 5, 0), formula_gray(4, 5));
+}
+
+TEST(ImageIo, JpegMatchesPilDecode) {
+  // stb and libjpeg differ in IDCT and chroma upsampling rounding, not in content.
+  const Image ours = load_image(image_file("photo.jpg"));
+  const Image pil = load_image(image_file("photo_decoded_by_pil.png"));
+  ASSERT_EQ(ours.height, 24);
+  ASSERT_EQ(ours.width, 32);
+  ASSERT_EQ(pil.pixels.size(), ours.pixels.size());
+  double total = 0;
+  int worst = 0;
+  for (size_t i = 0; i < ours.pixels.size(); ++i) {
+    const int difference = std::abs(int(ours.pixels[i]) - int(pil.pixels[i]));
+    total += difference;
+    worst = std::max(worst, difference);
+  }
+  EXPECT_LE(worst, 12);
+  EXPECT_LE(total / ours.pixels.size(), 2.0);
+}
+
+TEST(ImageIo, DecodesFromMemoryLikeFromFile) {
+  const std::string path = image_file("rgba.png");
+  std::vector<uint8_t> bytes(fs::file_size(path));
+  FILE* file = std::fopen(path.c_str(), "rb");
+  ASSERT_NE(file, nullptr);
+  ASSERT_EQ(std::fread(bytes.data(), 1, bytes.size(), file), bytes.size());
+  std::fclose(file);
+  const Image from_memory = decode_image(bytes.data(), bytes.size(), "in memory", 4);
+  EXPECT_EQ(from_memory.pixels, load_image(path, 4).pixels);
+}
+
+TEST(ImageIo, HeaderIsReadWithoutThePixels) {
+  const ImageHeader photo = read_image_header(image_file("photo.jpg"));
+  EXPECT_EQ(photo.height, 24);
+  EXPECT_EQ(photo.width, 32);
+  EXPECT_EQ(photo.channels, 3);
+  EXPECT_EQ(read_image_header(image_file("gray_alpha.png")).channels, 2);
+  // A truncated file's header is intact: the header passes, the decode fails.
+  EXPECT_EQ(read_image_header(image_file("truncated.png")).width, 12);
+  expect_image_error([] { load_image(image_file("truncated.png")); }, {"truncated.png"});
+}
+
+TEST(ImageIo, PngRoundTripIsLossless) {
+  ScratchFolder folder("png");
+  std::mt19937 rng(14);
+  for (int channels : {1, 3, 4}) {
+    Image image;
+    image.height = 7;
+    image.width = 9;
+    image.channels = channels;
+    image.pixels.resize(7 * 9 * channels);
+    for (auto& value : image.pixels) value = static_cast<uint8_t>(rng());
+    const std::string path = folder.file("round_trip_" + std::to_string(channels) + ".png");
+    save_png(image, path);
+    const Image back = load_image(path, 0);
+    EXPECT_EQ(back.channels, channels);
+    EXPECT_EQ(back.pixels, image.pixels) << channels << " channels";
+  }
+  // The atomic write leaves no temporary file behind.
+  int files = 0;
+  for (const auto& entry : fs::directory_iterator(folder.path)) {
+    EXPECT_EQ(entry.path().extension(), ".png") << entry.path();
+    ++files;
+  }
+  EXPECT_EQ(files, 3);
+}
+
+TEST(ImageIo, JpegRoundTripIsClose) {
+  ScratchFolder folder("jpeg");
+  Image image;
+  image.height = 16;
+  image.width = 24;
+  image.channels = 3;
+  for (int64_t y = 0; y < 16; ++y) {
+    for (int64_t x = 0; x < 24; ++x) {
+      for (int c = 0; c < 3; ++c) {
+        image.pixels.push_back(static_cast<uint8_t>(40 + 5 * x + 3 * y + 20 * c));
+      }
+    }
+  }
+  save_jpeg(image, folder.file("smooth.jpg"), 95);
+  const Image back = load_image(folder.file("smooth.jpg"));
+  ASSERT_EQ(back.pixels.size(), image.pixels.size());
+  for (size_t i = 0; i < image.pixels.size(); ++i) {
+    ASSERT_NEAR(back.pixels[i], image.pixels[i], 8) << "byte " << i;
+  }
+}
+
+TEST(ImageIo, BadFilesNameTheFileAndTheReason) {
+  expect_image_error([] { load_image(image_file("missing.png")); },
+                     {"missing.png", "No such file or directory"});
+  expect_image_error([] { load_image(image_file("truncated.png")); },
+                     {"truncated.png", "cannot read image", "Corrupt PNG"});
+  expect_image_error([] { load_image(image_file("not_an_image.jpg")); },
+                     {"not_an_image.jpg", "not of any known type"});
+  expect_image_error([] { load_image(image_file("corrupt.jpg")); },
+                     {"corrupt.jpg", "Corrupt JPEG"});
+  expect_image_error([] { load_image(image_file("empty.png")); }, {"empty.png", "empty"});
+  expect_image_error([] { load_image(WISE_TEST_DATA_DIR); }, {"is a directory"});
+  expect_image_error([] { read_image_header(image_file("corrupt.jpg")); },
+                     {"corrupt.jpg", "Corrupt JPEG"});
+  expect_image_error([] { read_image_header(image_file("missing.jpg")); },
+                     {"missing.jpg", "No such file"});
+  const uint8_t junk[] = {1, 2, 3};
+  expect_image_error([&] { decode_image(junk, sizeof(junk), "junk bytes"); }, {"junk bytes"});
+}
+
+TEST(ImageIo, BadArgumentsAreRejected) {
+  expect_image_error([] { load_image(image_file("rgb.png"), 2); },
+                     {"rgb.png", "0 (keep the file's), 1, 3 or 4, got 2"});
+  ScratchFolder folder("bad_arguments");
+  Image image;
+  image.height = 2;
+  image.width = 3;
+  image.channels = 3;
+  image.pixels.resize(17);
+  expect_image_error([&] { save_png(image, folder.file("short.png")); },
+                     {"short.png", "17 pixel bytes", "= 18"});
+  image.pixels.resize(18);
+  expect_image_error([&] { save_jpeg(image, folder.file("q.jpg"), 0); }, {"quality", "got 0"});
+  expect_image_error([&] { save_png(image, folder.file("no_such_folder/x.png")); },
+                     {"no_such_folder/x.png", "No such file or directory"});
+  Image empty;
+  expect_image_error([&] { save_png(empty, folder.file("empty.png")); }, {"0 x 0"});
+  image.channels = 5;
+  expect_image_error([&] { save_png(image, folder.file("five.png")); }, {"5 channels"});
+}
+
+}  // namespace
+}  // namespace wise::data
