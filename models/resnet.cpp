@@ -1,0 +1,240 @@
+#include "models/resnet.h"
+
+#include <cmath>
+
+#include "models/resnet_blocks.h"
+#include "nn/activation.h"
+#include "nn/ensure.h"
+
+namespace wise {
+
+const char* normalization_name(Normalization norm) {
+  switch (norm) {
+    case Normalization::frozen_batch_norm: return "frozen_batch_norm";
+    case Normalization::batch_norm: return "batch_norm";
+    case Normalization::group_norm: return "group_norm";
+  }
+  return "?";
+}
+
+Tensor& ResNetFeatures::operator[](int stage) {
+  WISE_CHECK(stage >= 2 && stage <= 5, "ResNetFeatures: stage must be 2..5 (C2..C5), got ", stage);
+  return stage == 2 ? c2 : stage == 3 ? c3 : stage == 4 ? c4 : c5;
+}
+
+const Tensor& ResNetFeatures::operator[](int stage) const {
+  return const_cast<ResNetFeatures&>(*this)[stage];
+}
+
+int64_t resnet_width(int64_t channels, double width_multiplier) {
+  WISE_CHECK(width_multiplier > 0.0 && std::isfinite(width_multiplier),
+             "ResNetConfig.width_multiplier must be a positive number, got ", width_multiplier);
+  const auto rounded = static_cast<int64_t>(std::llround(static_cast<double>(channels) * width_multiplier / 8.0)) * 8;
+  return rounded < 8 ? 8 : rounded;
+}
+
+namespace {
+
+struct DepthSpec {
+  bool bottleneck;
+  std::array<int, 4> blocks;
+};
+
+DepthSpec depth_spec(int depth) {
+  switch (depth) {
+    case 18: return {false, {2, 2, 2, 2}};
+    case 34: return {false, {3, 4, 6, 3}};
+    case 50: return {true, {3, 4, 6, 3}};
+    case 101: return {true, {3, 4, 23, 3}};
+    default: break;
+  }
+  throw Error(concat("ResNetConfig.depth must be 18, 34, 50 or 101, got ", depth));
+}
+
+void check_config(const ResNetConfig& config) {
+  depth_spec(config.depth);
+  resnet_width(64, config.width_multiplier);
+  WISE_CHECK(config.trainable_layers >= 0 && config.trainable_layers <= 5,
+             "ResNetConfig.trainable_layers must be 0..5 (torchvision's trainable_layers), got ",
+             config.trainable_layers);
+  WISE_CHECK(config.group_norm_groups >= 1, "ResNetConfig.group_norm_groups must be >= 1, got ",
+             config.group_norm_groups);
+}
+
+// torchvision's trainable_layers: the last `trainable_layers` of
+// [conv1 + bn1, layer1, layer2, layer3, layer4] train. Returns the lowest
+// trainable stage (0 stem, 1..4 layerK, 5 none).
+int freeze_stages(ParameterBuffer& buffer, const std::string& prefix, int trainable_layers) {
+  const int lowest = 5 - trainable_layers;
+  if (lowest > 0) {
+    buffer.set_trainable(prefix + "conv1.", false);
+    buffer.set_trainable(prefix + "bn1.", false);
+  }
+  for (int stage = 1; stage < lowest && stage <= 4; ++stage) {
+    buffer.set_trainable(concat(prefix, "layer", stage, "."), false);
+  }
+  return lowest;
+}
+
+// The gradient arriving at a stage's output: dL/dC (from the caller) in `like`'s
+// format, as a fresh buffer the blocks below may accumulate into.
+Tensor stage_output_gradient(const Tensor& d_feature, const Tensor& like, int stage) {
+  if (!d_feature.defined()) return zeros_like(like);
+  WISE_CHECK(d_feature.shape() == like.shape() && d_feature.dtype() == DType::float32 &&
+                 d_feature.device() == like.device(),
+             "ResNet::backward: d_features.c", stage, " must be float32", like.shape(), " on ",
+             kernels::device_name(like.device()), " (C", stage, "'s shape), got ", d_feature.describe());
+  const Tensor converted = in_memory_format(d_feature, like.format());
+  return converted.raw_data() == d_feature.raw_data() ? converted.clone() : converted;
+}
+
+}  // namespace
+
+ResNet::ResNet(const ResNetConfig& config, ParameterBuffer& buffer, std::string prefix)
+    : config_(config), buffer_(buffer), prefix_(std::move(prefix)), layout_(std::make_unique<ResNetLayout>()),
+      activations_(std::make_unique<ResNetActivations>()) {
+  check_config(config_);
+  WISE_CHECK(!buffer_.allocated(), "ResNet: the ParameterBuffer is already allocated; declare the ResNet (\"",
+             prefix_, "\") before ParameterBuffer::allocate()");
+  ResNetLayout& layout = *layout_;
+  layout.settings = NormSettings{config.norm, config.batch_norm_eps, config.batch_norm_momentum,
+                                 config.group_norm_groups, config.group_norm_eps};
+  const DepthSpec spec = depth_spec(config.depth);
+  const int64_t expansion = spec.bottleneck ? 4 : 1;
+
+  int64_t channels = resnet_width(64, config.width_multiplier);
+  layout.stem = declare_stem(buffer_, prefix_, channels, layout.settings);
+  for (int stage = 1; stage <= 4; ++stage) {
+    const int64_t width = resnet_width(int64_t{64} << (stage - 1), config.width_multiplier);
+    const int64_t out_channels = width * expansion;
+    for (int index = 0; index < spec.blocks[stage - 1]; ++index) {
+      const std::string name = concat(prefix_, "layer", stage, ".", index);
+      const int64_t stride = (index == 0 && stage > 1) ? 2 : 1;
+      layout.layers[stage - 1].push_back(
+          spec.bottleneck ? declare_bottleneck(buffer_, name, channels, width, out_channels, stride, layout.settings)
+                          : declare_basic_block(buffer_, name, channels, out_channels, stride, layout.settings));
+      channels = out_channels;
+    }
+    layout.channels[stage - 1] = out_channels;
+  }
+  layout.lowest_trainable_stage = freeze_stages(buffer_, prefix_, config.trainable_layers);
+}
+
+ResNet::~ResNet() = default;
+
+int64_t ResNet::channels(int stage) const {
+  WISE_CHECK(stage >= 2 && stage <= 5, "ResNet::channels: stage must be 2..5 (C2..C5), got ", stage);
+  return layout_->channels[stage - 2];
+}
+
+void ResNet::initialize(Generator& generator) {
+  WISE_CHECK(buffer_.allocated(), "ResNet::initialize: allocate the ParameterBuffer first");
+  conv_norm_initialize(layout_->stem.conv1, buffer_, generator);
+  for (const auto& layer : layout_->layers) {
+    for (const Block& block : layer) {
+      for (const ConvNorm& unit : block.path) conv_norm_initialize(unit, buffer_, generator);
+      if (block.has_downsample) conv_norm_initialize(block.downsample, buffer_, generator);
+    }
+  }
+}
+
+const ResNetFeatures& ResNet::forward(const Tensor& images, bool training) {
+  WISE_CHECK(buffer_.allocated(), "ResNet::forward: allocate the ParameterBuffer (and load or initialise the "
+                                  "weights) first");
+  const Device device = buffer_.all_values().device();
+  require_float_on(images, device, "ResNet::forward: images");
+  WISE_CHECK(images.rank() == 4 && images.size(1) == 3, "ResNet::forward: images must be (N, 3, H, W), got ",
+             images.describe());
+  // Fold the batch norms into their convolutions wherever the statistics are
+  // constants: always in frozen_batch_norm, at inference in batch_norm. Cheap
+  // (one pass over the weights) and always current, whatever changed them.
+  const Normalization norm = config_.norm;
+  if (norm == Normalization::frozen_batch_norm || (norm == Normalization::batch_norm && !training)) {
+    ResNetLayout& layout = *layout_;
+    conv_norm_fold(layout.stem.conv1, buffer_, layout.settings);
+    for (auto& layer : layout.layers) {
+      for (Block& block : layer) {
+        for (ConvNorm& unit : block.path) conv_norm_fold(unit, buffer_, layout.settings);
+        if (block.has_downsample) conv_norm_fold(block.downsample, buffer_, layout.settings);
+      }
+    }
+  }
+  saved_for_backward_ = false;
+  return training ? forward_training(images) : forward_inference(images);
+}
+
+const ResNetFeatures& ResNet::forward_inference(const Tensor& images) {
+  const ResNetLayout& layout = *layout_;
+  Tensor hidden;
+  stem_inference_forward(layout.stem, buffer_, layout.settings, images, hidden);
+  for (int stage = 1; stage <= 4; ++stage) {
+    const auto& blocks = layout.layers[stage - 1];
+    for (size_t index = 0; index < blocks.size(); ++index) {
+      const bool last = index + 1 == blocks.size();
+      // The stage's output goes straight into the model-owned feature tensor.
+      Tensor next;
+      Tensor& output = last ? features_[stage + 1] : next;
+      block_inference_forward(blocks[index], buffer_, layout.settings, hidden, output);
+      hidden = output;
+    }
+  }
+  return features_;
+}
+
+const ResNetFeatures& ResNet::forward_training(const Tensor& images) {
+  const ResNetLayout& layout = *layout_;
+  ResNetActivations& saved = *activations_;
+  saved.images = images;
+  stem_training_forward(layout.stem, buffer_, layout.settings, images, saved.stem);
+  const Tensor* hidden = &saved.stem.output;
+  for (int stage = 1; stage <= 4; ++stage) {
+    const auto& blocks = layout.layers[stage - 1];
+    auto& saved_blocks = saved.layers[stage - 1];
+    saved_blocks.resize(blocks.size());
+    for (size_t index = 0; index < blocks.size(); ++index) {
+      block_training_forward(blocks[index], buffer_, layout.settings, *hidden, saved_blocks[index]);
+      hidden = &saved_blocks[index].output();
+    }
+    features_[stage + 1] = *hidden;  // a handle to the saved output
+  }
+  saved_for_backward_ = true;
+  return features_;
+}
+
+void ResNet::backward(const ResNetFeatures& d_features, Tensor* d_images) {
+  WISE_CHECK(saved_for_backward_, "ResNet::backward needs a forward(images, training = true) just before");
+  const ResNetLayout& layout = *layout_;
+  const ResNetActivations& saved = *activations_;
+  if (d_images) {
+    WISE_CHECK(d_images->shape() == saved.images.shape(), "ResNet::backward: d_images must have the images' shape ",
+               saved.images.shape(), ", got ", d_images->describe());
+  }
+  // Where the backward can stop: nothing below this stage wants a gradient.
+  const int lowest = d_images ? 0 : layout.lowest_trainable_stage;
+  if (lowest > 4) return;
+
+  Tensor d_output = stage_output_gradient(d_features.c5, saved.layers[3].back().output(), 5);
+  for (int stage = 4; stage >= 1 && stage >= lowest; --stage) {
+    const auto& blocks = layout.layers[stage - 1];
+    const auto& saved_blocks = saved.layers[stage - 1];
+    for (size_t index = blocks.size(); index-- > 0;) {
+      const bool first = index == 0;
+      const Tensor& input = first ? (stage > 1 ? saved.layers[stage - 2].back().output() : saved.stem.output)
+                                  : saved_blocks[index - 1].output();
+      // The block input's gradient is wanted unless nothing below needs it.
+      const bool wanted = !first || stage - 1 >= lowest;
+      Tensor d_input;
+      if (wanted) {
+        d_input = (first && stage > 1) ? stage_output_gradient(d_features[stage], input, stage) : zeros_like(input);
+      }
+      block_backward(blocks[index], buffer_, layout.settings, input, saved_blocks[index], d_output,
+                     wanted ? &d_input : nullptr);
+      d_output = d_input;
+    }
+  }
+  if (lowest == 0) {
+    stem_backward(layout.stem, buffer_, layout.settings, saved.images, saved.stem, d_output, d_images);
+  }
+}
+
+}  // namespace wise
