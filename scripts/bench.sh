@@ -4,6 +4,7 @@
 #   scripts/bench.sh conv [driver options]   # conv passes on ResNet-50's layers vs PyTorch
 #   scripts/bench.sh conv-backends           # oneDNN vs im2col + OpenBLAS, at 1 and 2 threads
 #   scripts/bench.sh kernels [driver options] # detection kernels (issue 13) vs torchvision & co.
+#   scripts/bench.sh backbone [driver options] # ResNet-50 and ResNet-50-FPN vs torchvision (issue 15)
 #
 # Run on an idle machine: with 2 cores, anything else running (a build, a
 # helper) spoils the timings; each table prints an sgemm probe before and after.
@@ -30,8 +31,12 @@ case "${what}" in
     [[ -x .venv-fixtures/bin/python ]] && python=.venv-fixtures/bin/python
     "${python}" benchmarks/kernels_vs_torch.py --binary build/cpu/apps/wise_bench_kernels "$@"
     ;;
+  backbone)
+    cmake --build build/cpu -j "${jobs}" --target wise_bench_backbone
+    /usr/bin/python3 benchmarks/backbone_vs_torch.py --binary build/cpu/apps/wise_bench_backbone "$@"
+    ;;
   *)
-    echo "usage: scripts/bench.sh conv|conv-backends|kernels [options]" >&2
+    echo "usage: scripts/bench.sh conv|conv-backends|kernels|backbone [options]" >&2
     exit 2
     ;;
 esac

@@ -1,0 +1,123 @@
+// wise_bench_backbone: one timing of a backbone in a fresh process, with its peak memory.
+//
+//   wise_bench_backbone --network resnet50|resnet50_fpn|baseline --height H --width W
+//                       --batch N --mode forward|train
+// prints "<seconds per call> <calls> <peak RSS KiB>" on stdout. benchmarks/
+// backbone_vs_torch.py runs it once per repeat beside the same case in torchvision, so
+// each measurement's peak resident memory (getrusage's ru_maxrss) is that case's alone.
+//
+//   resnet50      ResNet-50 (models/resnet.h), the inference path: frozen BN folded into
+//                 the convolutions (torchvision's eval-mode BatchNorm2d computes the same).
+//   resnet50_fpn  ResNet-50-FPN (models/resnet_fpn.h) with torchvision's
+//                 resnet_fpn_backbone defaults (FrozenBatchNorm2d, trainable_layers 3,
+//                 256 channels). forward: the inference path. train: the training
+//                 forward, then backward of loss = sum of every P level's sum (dL/dP = 1)
+//                 into the trainable parameters' gradients, zeroed before each step as
+//                 torch's zero_grad() does; no image gradient.
+//   baseline      nothing: the runtime's own peak memory.
+// Threads: OMP_NUM_THREADS. Timing: apps/bench/timing.h (one warm-up call, then calls
+// until 0.1 s have passed, at least 2). Weights: torchvision's initialisation from a
+// fixed Philox seed (the time does not depend on the values).
+#include <sys/resource.h>
+
+#include <cstdio>
+#include <cstdlib>
+#include <iostream>
+#include <memory>
+#include <string>
+
+#include "apps/bench/timing.h"
+#include "models/resnet.h"
+#include "models/resnet_fpn.h"
+#include "nn/parameter_buffer.h"
+#include "nn/random.h"
+
+namespace {
+
+struct Options {
+  std::string network = "resnet50";
+  int64_t height = 224, width = 224, batch = 1;
+  std::string mode = "forward";
+};
+
+Options parse(int argc, char** argv) {
+  Options options;
+  for (int i = 1; i < argc; ++i) {
+    const std::string flag = argv[i];
+    if (i + 1 >= argc) throw std::invalid_argument("option " + flag + " needs a value");
+    const std::string value = argv[++i];
+    if (flag == "--network") options.network = value;
+    else if (flag == "--height") options.height = std::stoll(value);
+    else if (flag == "--width") options.width = std::stoll(value);
+    else if (flag == "--batch") options.batch = std::stoll(value);
+    else if (flag == "--mode") options.mode = value;
+    else throw std::invalid_argument("unknown option " + flag +
+                                     " (--network resnet50|resnet50_fpn|baseline --height H "
+                                     "--width W --batch N --mode forward|train)");
+  }
+  if (options.mode != "forward" && options.mode != "train")
+    throw std::invalid_argument("--mode must be forward or train, got " + options.mode);
+  return options;
+}
+
+long peak_rss_kib() {
+  rusage usage{};
+  getrusage(RUSAGE_SELF, &usage);
+  return usage.ru_maxrss;  // KiB on Linux
+}
+
+void report(const wise::bench::Timing& timing) {
+  std::printf("%.9f %d %ld\n", timing.seconds, timing.calls, peak_rss_kib());
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  using namespace wise;
+  try {
+    const Options options = parse(argc, argv);
+    if (options.network == "baseline") {
+      report({});
+      return 0;
+    }
+    Generator generator{20261125, 0};
+    Tensor images = Tensor::empty({options.batch, 3, options.height, options.width});
+    normal_(images, generator, 0.0f, 1.0f);
+    ParameterBuffer buffer;
+
+    if (options.network == "resnet50") {
+      if (options.mode != "forward") throw std::invalid_argument("resnet50 is timed in forward mode only");
+      ResNet model(ResNetConfig{}, buffer);
+      buffer.allocate(Device::cpu);
+      model.initialize(generator);
+      report(bench::time_calls([&] { model.forward(images, /*training=*/false); }));
+      return 0;
+    }
+    if (options.network != "resnet50_fpn")
+      throw std::invalid_argument("--network must be resnet50, resnet50_fpn or baseline, got " + options.network);
+
+    ResNetFpnBackbone backbone(ResNetFpnConfig{}, buffer);
+    buffer.allocate(Device::cpu);
+    backbone.initialize(generator);
+    if (options.mode == "forward") {
+      report(bench::time_calls([&] { backbone.forward(images, /*training=*/false); }));
+      return 0;
+    }
+    // dL/dP = 1 at every level, made once at the outputs' shapes.
+    std::vector<Tensor> d_outputs;
+    for (const Tensor& level : backbone.forward(images, /*training=*/true)) {
+      Tensor ones = Tensor::empty(level.shape());
+      ones.fill(1.0f);
+      d_outputs.push_back(ones);
+    }
+    report(bench::time_calls([&] {
+      buffer.zero_gradients();
+      backbone.forward(images, /*training=*/true);
+      backbone.backward(d_outputs, nullptr);
+    }));
+    return 0;
+  } catch (const std::exception& error) {
+    std::fprintf(stderr, "wise_bench_backbone: %s\n", error.what());
+    return 1;
+  }
+}
