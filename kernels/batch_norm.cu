@@ -164,11 +164,21 @@ void batch_norm_backward(Device device, MemoryFormat format, int64_t N, int64_t 
 void batch_norm_fold(Device device, int64_t O, int64_t per_output, const float* conv_weight,
                      const float* conv_bias, const float* gamma, const float* beta, const float* mean,
                      const float* variance, float eps, float* folded_weight, float* folded_bias) {
-  // s_o is recomputed by every element from the same operands: the same double everywhere.
-  parallel_for(device, O * per_output, [=] WISE_HD(int64_t i) {
-    const double s = frozen_scale(gamma, variance, eps, i / per_output);
-    folded_weight[i] = static_cast<float>(static_cast<double>(conv_weight[i]) * s);
-  });
+  // One element per (output channel, chunk of its weights): s_o (a double sqrt and
+  // division) is computed once per chunk from the same operands, so it is the same
+  // double everywhere, and the weights stream through at memory speed.
+  constexpr int64_t kChunk = 256;
+  const int64_t chunks = ceil_div(per_output, kChunk);
+  parallel_for(
+      device, O * chunks,
+      [=] WISE_HD(int64_t index) {
+        const int64_t o = index / chunks, begin = (index % chunks) * kChunk;
+        const int64_t end = min_of(begin + kChunk, per_output);
+        const double s = frozen_scale(gamma, variance, eps, o);
+        for (int64_t i = o * per_output + begin; i < o * per_output + end; ++i)
+          folded_weight[i] = static_cast<float>(static_cast<double>(conv_weight[i]) * s);
+      },
+      kChunk);
   parallel_for(device, O, [=] WISE_HD(int64_t o) {
     const double b = conv_bias != nullptr ? static_cast<double>(conv_bias[o]) : 0.0;
     const double shift = beta != nullptr ? static_cast<double>(beta[o]) : 0.0;

@@ -136,6 +136,7 @@ void ResNet::initialize(Generator& generator) {
       if (block.has_downsample) conv_norm_initialize(block.downsample, buffer_, generator);
     }
   }
+  weights_changed();
 }
 
 const ResNetFeatures& ResNet::forward(const Tensor& images, bool training) {
@@ -145,22 +146,41 @@ const ResNetFeatures& ResNet::forward(const Tensor& images, bool training) {
   require_float_on(images, device, "ResNet::forward: images");
   WISE_CHECK(images.rank() == 4 && images.size(1) == 3, "ResNet::forward: images must be (N, 3, H, W), got ",
              images.describe());
-  // Fold the batch norms into their convolutions wherever the statistics are
-  // constants: always in frozen_batch_norm, at inference in batch_norm. Cheap
-  // (one pass over the weights) and always current, whatever changed them.
-  const Normalization norm = config_.norm;
-  if (norm == Normalization::frozen_batch_norm || (norm == Normalization::batch_norm && !training)) {
-    ResNetLayout& layout = *layout_;
-    conv_norm_fold(layout.stem.conv1, buffer_, layout.settings);
-    for (auto& layer : layout.layers) {
-      for (Block& block : layer) {
-        for (ConvNorm& unit : block.path) conv_norm_fold(unit, buffer_, layout.settings);
-        if (block.has_downsample) conv_norm_fold(block.downsample, buffer_, layout.settings);
-      }
-    }
-  }
+  fold_batch_norms(training);
   saved_for_backward_ = false;
   return training ? forward_training(images) : forward_inference(images);
+}
+
+// Folds the batch norms into their convolutions wherever the statistics are constants:
+// always in frozen_batch_norm, at inference in batch_norm. A fold is one pass over the
+// weights (ResNet-50: 100 MB each way, about the time of a third of its forward at
+// 224x224), so it is redone only where the folded weights can be stale:
+//  - everything on the first forward and after weights_changed() (a load);
+//  - frozen_batch_norm: the units whose conv trains, on every training forward (an
+//    optimizer step may follow each one) and on the first inference forward after one;
+//  - batch_norm: everything on the first inference forward after a training forward
+//    (which moved the running statistics).
+void ResNet::fold_batch_norms(bool training) {
+  const Normalization norm = config_.norm;
+  if (norm == Normalization::group_norm || (norm == Normalization::batch_norm && training)) {
+    if (training) folds_current_ = trainable_folds_current_ = false;
+    return;
+  }
+  const bool all = !folds_current_;
+  if (!all && trainable_folds_current_ && !training) return;
+  ResNetLayout& layout = *layout_;
+  auto fold = [&](ConvNorm& unit) {
+    if (all || conv_norm_trainable(unit, buffer_)) conv_norm_fold(unit, buffer_, layout.settings);
+  };
+  fold(layout.stem.conv1);
+  for (auto& layer : layout.layers) {
+    for (Block& block : layer) {
+      for (ConvNorm& unit : block.path) fold(unit);
+      if (block.has_downsample) fold(block.downsample);
+    }
+  }
+  folds_current_ = true;
+  trainable_folds_current_ = !training;
 }
 
 const ResNetFeatures& ResNet::forward_inference(const Tensor& images) {

@@ -31,7 +31,7 @@
 // Normalization (ResNetConfig::norm):
 //  - frozen_batch_norm (Mask R-CNN's default with pretrained weights,
 //    torchvision.ops.FrozenBatchNorm2d): all four BN tensors are frozen; the BN
-//    is folded into the conv before every forward (folded W' = W * s, bias
+//    is folded into the conv (folded W' = W * s, bias
 //    b' = beta - mean * s, s = gamma / sqrt(var + eps)), so each layer is one
 //    convolution with ReLU and the residual add fused in. Training still trains
 //    the conv weights: backward maps dL/dW' back to dL/dW = dL/dW' * s.
@@ -125,6 +125,12 @@ class ResNet {
   // d_features holds dL/dC2..dL/dC5 (undefined = zero).
   void backward(const ResNetFeatures& d_features, Tensor* d_images);
 
+  // Call after overwriting the weights of a model that has already run a forward
+  // (loading a checkpoint into it, say): the folded batch-norm weights are then
+  // recomputed on the next forward. (Training steps need no call: forward(images,
+  // true) refolds what an optimizer step can change.)
+  void weights_changed() { folds_current_ = false; }
+
   const ResNetConfig& config() const { return config_; }
   const std::string& prefix() const { return prefix_; }
   // Channels of C2..C5 (stage 2..5), e.g. 256, 512, 1024, 2048 for ResNet-50.
@@ -135,6 +141,7 @@ class ResNet {
  private:
   const ResNetFeatures& forward_inference(const Tensor& images);
   const ResNetFeatures& forward_training(const Tensor& images);
+  void fold_batch_norms(bool training);
 
   ResNetConfig config_;
   ParameterBuffer& buffer_;
@@ -143,6 +150,8 @@ class ResNet {
   std::unique_ptr<ResNetActivations> activations_;
   ResNetFeatures features_;
   bool saved_for_backward_ = false;
+  bool folds_current_ = false;            // every folded weight matches the buffer
+  bool trainable_folds_current_ = false;  // ... including the trainable convs' (no training forward since)
 };
 
 }  // namespace wise
