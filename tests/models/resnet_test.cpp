@@ -299,6 +299,41 @@ INSTANTIATE_TEST_SUITE_P(ResNet, ResNetAgainstReference,
                                            Normalization::group_norm),
                          [](const auto& test) { return std::string(normalization_name(test.param)); });
 
+// The folded batch-norm weights are recomputed only where they can be stale: after a
+// training forward (an optimizer step may have moved a trainable conv) and after
+// weights_changed() (a load). Both must show in the next inference forward.
+TEST(ResNetBehaviour, FoldedWeightsFollowTrainingStepsAndLoads) {
+  ParameterBuffer buffer;
+  ResNet model(config_of(18, 0.25, Normalization::frozen_batch_norm, 3), buffer);
+  buffer.allocate(Device::cpu);
+  randomize(buffer, 21);
+  const Tensor images = random_images({1, 3, 40, 40}, 22);
+  auto expect_reference = [&](const char* when) {
+    const auto reference = reference_resnet18(buffer, Normalization::frozen_batch_norm, images)[3].to_vector<float>();
+    const ResNetFeatures& features = model.forward(images, false);
+    double scale = 0.0;
+    for (float v : reference) scale = std::max(scale, static_cast<double>(std::abs(v)));
+    EXPECT_TRUE(testing::all_close(features.c5.to_format(MemoryFormat::plain).to_vector<float>(),
+                                   std::vector<double>(reference.begin(), reference.end()), {0.0, 1e-5 * scale}))
+        << when;
+  };
+  expect_reference("first inference");
+  // A training step: forward, then an "optimizer" moves a trainable conv (layer4).
+  model.forward(images, true);
+  Tensor trainable = buffer.value("layer4.0.conv1.weight");
+  std::vector<float> doubled = trainable.to_vector<float>();
+  for (float& v : doubled) v *= 2.0f;
+  trainable.copy_from(Tensor::from_vector(trainable.shape(), doubled));
+  expect_reference("after a training step");
+  // A load into a frozen conv (the stem), announced with weights_changed().
+  Tensor frozen = buffer.value("conv1.weight");
+  std::vector<float> halved = frozen.to_vector<float>();
+  for (float& v : halved) v *= 0.5f;
+  frozen.copy_from(Tensor::from_vector(frozen.shape(), halved));
+  model.weights_changed();
+  expect_reference("after weights_changed()");
+}
+
 // ---------------------------------------------------------------------------------------
 // Gradients: finite differences through a tiny ResNet-18
 // ---------------------------------------------------------------------------------------
