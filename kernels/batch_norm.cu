@@ -148,17 +148,27 @@ void batch_norm_backward(Device device, MemoryFormat format, int64_t N, int64_t 
     });
   }
   if (d_input == nullptr) return;
-  parallel_for(device, N * C * H * W, [=] WISE_HD(int64_t i) {
-    const Coordinates at = coordinates_of(i, C, H, W);  // real channels only
-    const int64_t offset = physical_offset(format, C, H, W, at.n, at.c, at.h, at.w);
-    const float gain = weight != nullptr ? invstd[at.c] * weight[at.c] : invstd[at.c];
-    float d_y = d_output[offset];
-    if (training) {
-      d_y = d_y - static_cast<float>(grad_mean[at.c]) -
-            (input[offset] - mean[at.c]) * static_cast<float>(projection[at.c]);
-    }
-    d_input[offset] += d_y * gain;
-  });
+  // One element per (n, c, chunk of the H W pixels): the channel's constants are read
+  // once and the pixels are a strided run (contiguous in NCHW).
+  const int64_t HW = H * W, chunk = 1024, chunks_per_plane = ceil_div(HW, chunk);
+  const int64_t stride = pixel_stride(format, C);
+  parallel_for(
+      device, N * C * chunks_per_plane,
+      [=] WISE_HD(int64_t index) {
+        const int64_t plane = index / chunks_per_plane, c = plane % C, n = plane / C;
+        const int64_t begin = (index % chunks_per_plane) * chunk, end = min_of(begin + chunk, HW);
+        const int64_t base = physical_offset(format, C, H, W, n, c, 0, 0);
+        const float gain = weight != nullptr ? invstd[c] * weight[c] : invstd[c];
+        const float g_mean = training ? static_cast<float>(grad_mean[c]) : 0.0f;
+        const float g_projection = training ? static_cast<float>(projection[c]) : 0.0f;
+        for (int64_t p = begin; p < end; ++p) {
+          const int64_t offset = base + p * stride;
+          float d_y = d_output[offset];
+          if (training) d_y = d_y - g_mean - (input[offset] - mean[c]) * g_projection;
+          d_input[offset] += d_y * gain;
+        }
+      },
+      chunk);
 }
 
 void batch_norm_fold(Device device, int64_t O, int64_t per_output, const float* conv_weight,

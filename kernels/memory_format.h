@@ -66,4 +66,12 @@ WISE_HD inline int64_t physical_offset(MemoryFormat format, int64_t C, int64_t H
   }
 }
 
+// The distance in the buffer between pixels (h, w) and (h, w + 1) of one channel,
+// which is also that of the last pixel of a row and the first of the next: in every
+// format, element (n, c, h, w) is at physical_offset(n, c, 0, 0) + (h W + w) stride.
+// Loops over a channel's pixels use it instead of a physical_offset per element.
+WISE_HD inline int64_t pixel_stride(MemoryFormat format, int64_t C) {
+  return format == MemoryFormat::nhwc ? C : channel_block(format);
+}
+
 }  // namespace wise::kernels
