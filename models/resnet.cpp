@@ -1,5 +1,7 @@
 #include "models/resnet.h"
 
+#include <algorithm>
+
 #include <cmath>
 
 #include "models/resnet_blocks.h"
@@ -205,11 +207,35 @@ const ResNetFeatures& ResNet::forward_training(const Tensor& images) {
   const ResNetLayout& layout = *layout_;
   ResNetActivations& saved = *activations_;
   saved.images = images;
-  stem_training_forward(layout.stem, buffer_, layout.settings, images, saved.stem);
-  const Tensor* hidden = &saved.stem.output;
+  // Stages below the lowest trainable one never see a gradient unless the images'
+  // gradient is wanted: they run the inference path and save nothing. (Not with
+  // train-mode batch norm, whose training forward uses batch statistics.)
+  const bool same_in_inference = config_.norm != Normalization::batch_norm;
+  const int frozen =
+      config_.image_gradient || !same_in_inference ? 0 : std::min(layout.lowest_trainable_stage, 5);
+  saved.frozen_stages_run = frozen;
+  const Tensor* hidden = nullptr;
+  if (frozen > 0) {
+    stem_inference_forward(layout.stem, buffer_, layout.settings, images, saved.frozen_buffers[0][0]);
+    hidden = &saved.frozen_buffers[0][0];
+  } else {
+    stem_training_forward(layout.stem, buffer_, layout.settings, images, saved.stem);
+    hidden = &saved.stem.output;
+  }
   for (int stage = 1; stage <= 4; ++stage) {
     const auto& blocks = layout.layers[stage - 1];
     auto& saved_blocks = saved.layers[stage - 1];
+    if (stage < frozen) {
+      for (size_t index = 0; index < blocks.size(); ++index) {
+        Tensor& output = saved.frozen_buffers[stage][index % 2];
+        block_inference_forward(blocks[index], buffer_, layout.settings, *hidden, output);
+        hidden = &output;
+      }
+      features_[stage + 1] = *hidden;
+      saved_blocks.clear();
+      continue;
+    }
+    if (stage == frozen) saved.frozen_output = *hidden;  // the first trainable stage's input
     saved_blocks.resize(blocks.size());
     for (size_t index = 0; index < blocks.size(); ++index) {
       block_training_forward(blocks[index], buffer_, layout.settings, *hidden, saved_blocks[index]);
@@ -229,6 +255,9 @@ void ResNet::backward(const ResNetFeatures& d_features, Tensor* d_images) {
     WISE_CHECK(d_images->shape() == saved.images.shape(), "ResNet::backward: d_images must have the images' shape ",
                saved.images.shape(), ", got ", d_images->describe());
   }
+  WISE_CHECK(d_images == nullptr || saved.frozen_stages_run == 0,
+             "ResNet::backward: d_images was requested, but the frozen stages saved nothing; set "
+             "ResNetConfig::image_gradient = true to train with the images' gradient");
   // Where the backward can stop: nothing below this stage wants a gradient.
   const int lowest = d_images ? 0 : layout.lowest_trainable_stage;
   if (lowest > 4) return;
@@ -239,8 +268,10 @@ void ResNet::backward(const ResNetFeatures& d_features, Tensor* d_images) {
     const auto& saved_blocks = saved.layers[stage - 1];
     for (size_t index = blocks.size(); index-- > 0;) {
       const bool first = index == 0;
-      const Tensor& input = first ? (stage > 1 ? saved.layers[stage - 2].back().output() : saved.stem.output)
-                                  : saved_blocks[index - 1].output();
+      const Tensor& input = !first ? saved_blocks[index - 1].output()
+                            : stage - 1 < saved.frozen_stages_run ? saved.frozen_output  // below: frozen, unsaved
+                            : stage > 1 ? saved.layers[stage - 2].back().output()
+                                        : saved.stem.output;
       // The block input's gradient is wanted unless nothing below needs it.
       const bool wanted = !first || stage - 1 >= lowest;
       Tensor d_input;

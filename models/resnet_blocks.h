@@ -163,6 +163,15 @@ struct ResNetActivations {
   Tensor images;  // the training forward's input (a handle, not a copy)
   StemSaved stem;
   std::array<std::vector<BlockSaved>, 4> layers;
+  // When the frozen stages ran the inference path (nothing saved, see
+  // ResNetConfig::image_gradient): how many, 0..4 (the stem and layer1..layer4 below the
+  // lowest trainable stage), and the output of the last one, the first trainable
+  // stage's input.
+  int frozen_stages_run = 0;
+  Tensor frozen_output;
+  // Their outputs, reused from step to step: [0][0] the stem's, [k] two buffers that
+  // layerK's blocks alternate between (a block never writes its own input).
+  std::array<std::array<Tensor, 2>, 5> frozen_buffers;
 };
 
 // `tensor` in `format`: itself when it already is, else a reordered copy.

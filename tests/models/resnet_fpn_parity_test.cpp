@@ -66,7 +66,17 @@ class ResNetFpnParity : public ::testing::TestWithParam<DeviceAndCase> {
   void SetUp() override {
     WISE_SKIP_IF_UNAVAILABLE(device());
     fixture_ = load_fixture(name() + "_fpn");
-    backbone_ = std::make_unique<ResNetFpnBackbone>(config_of(fixture_, name()), parameters_, kPrefix);
+    build(/*image_gradient=*/false);
+  }
+
+  // The backbone with the fixture's weights; image_gradient: ResNetConfig's (whether the
+  // frozen stages keep activations for dL/d images).
+  void build(bool image_gradient) {
+    backbone_.reset();
+    parameters_ = ParameterBuffer();
+    ResNetFpnConfig config = config_of(fixture_, name());
+    config.body.image_gradient = image_gradient;
+    backbone_ = std::make_unique<ResNetFpnBackbone>(config, parameters_, kPrefix);
     parameters_.allocate(device());
     for (const auto& [parameter, value] : parameters_.named_values()) {
       ASSERT_EQ(parameter.rfind(kPrefix, 0), 0u) << parameter;
@@ -137,6 +147,7 @@ TEST_P(ResNetFpnParity, InferenceOutputsMatchTorchvision) {
 }
 
 TEST_P(ResNetFpnParity, TrainingOutputsImageGradientAndWeightGradientsMatchTorchvision) {
+  build(/*image_gradient=*/true);
   const Tensor images = stored("images");
   expect_outputs_match(backbone_->forward(images, /*training=*/true));
   Tensor d_images = Tensor::zeros(images.shape(), DType::float32, device());
@@ -148,12 +159,17 @@ TEST_P(ResNetFpnParity, TrainingOutputsImageGradientAndWeightGradientsMatchTorch
   EXPECT_FALSE(parameters_.gradient(parameters_.index_of("backbone.body.conv1.weight")).defined());
 }
 
-// Without the image gradient, backward stops at the lowest trainable stage (C2's
-// gradient is not even formed) and the parameter gradients are the same.
+// Without the image gradient (the default), the frozen stages run the inference path,
+// backward stops at the lowest trainable stage (C2's gradient is not even formed) and the
+// outputs and parameter gradients are the same; asking for d_images is a named error.
 TEST_P(ResNetFpnParity, WeightGradientsWithoutTheImageGradientMatchTorchvision) {
-  backbone_->forward(stored("images"), /*training=*/true);
+  const Tensor images = stored("images");
+  expect_outputs_match(backbone_->forward(images, /*training=*/true));
   backbone_->backward(output_gradients(), nullptr);
   expect_sampled_gradients_match();
+  backbone_->forward(images, /*training=*/true);
+  Tensor d_images = Tensor::zeros(images.shape(), DType::float32, device());
+  EXPECT_THROW(backbone_->backward(output_gradients(), &d_images), Error);
 }
 
 TEST_P(ResNetFpnParity, BackwardAfterAnInferenceForwardIsANamedError) {
