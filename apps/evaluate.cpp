@@ -16,6 +16,7 @@
 #include <stdexcept>
 #include <string>
 
+#include "apps/command_line.h"
 #include "data/atomic_file.h"
 #include "data/coco.h"
 #include "data/evaluation.h"
@@ -53,52 +54,35 @@ void print_usage(std::FILE* stream) {
       "  --no-breakdowns    skip the size and objects-per-image tables\n");
 }
 
-double parse_number(const std::string& flag, const std::string& text) {
-  char* end = nullptr;
-  const double value = std::strtod(text.c_str(), &end);
-  if (text.empty() || *end != '\0') {
-    throw std::invalid_argument(flag + ": expected a number, found \"" + text + "\"");
-  }
-  return value;
-}
-
 Options parse_options(int argc, char** argv) {
   Options options;
-  for (int i = 1; i < argc; ++i) {
-    const std::string flag = argv[i];
-    const auto value = [&]() -> std::string {
-      if (i + 1 >= argc) throw std::invalid_argument(flag + ": missing value");
-      return argv[++i];
-    };
-    if (flag == "--help" || flag == "-h") {
+  wise::apps::CommandLine args(argc, argv);
+  while (args.next()) {
+    if (args.is("--help") || args.is("-h")) {
       print_usage(stdout);
       std::exit(0);
-    } else if (flag == "--ground-truth") {
-      options.ground_truth = value();
-    } else if (flag == "--voc") {
-      options.voc_root = value();
-    } else if (flag == "--split") {
-      options.voc_split = value();
-    } else if (flag == "--results") {
-      options.results = value();
-    } else if (flag == "--protocol") {
-      options.evaluation.protocol = parse_protocol(value());
-    } else if (flag == "--json") {
-      options.json = value();
-    } else if (flag == "--max-detections") {
-      const double count = parse_number(flag, value());
-      if (!(count >= 1) || count != static_cast<double>(static_cast<int64_t>(count))) {
-        throw std::invalid_argument("--max-detections: expected an integer >= 1");
-      }
-      options.evaluation.max_detections = static_cast<int64_t>(count);
+    } else if (args.is("--ground-truth")) {
+      options.ground_truth = args.value();
+    } else if (args.is("--voc")) {
+      options.voc_root = args.value();
+    } else if (args.is("--split")) {
+      options.voc_split = args.value();
+    } else if (args.is("--results")) {
+      options.results = args.value();
+    } else if (args.is("--protocol")) {
+      options.evaluation.protocol = parse_protocol(args.value());
+    } else if (args.is("--json")) {
+      options.json = args.value();
+    } else if (args.is("--max-detections")) {
+      options.evaluation.max_detections = args.integer(1);
       options.wise_filter_given = true;
-    } else if (flag == "--score-threshold") {
-      options.evaluation.score_threshold = static_cast<float>(parse_number(flag, value()));
+    } else if (args.is("--score-threshold")) {
+      options.evaluation.score_threshold = static_cast<float>(args.number());
       options.wise_filter_given = true;
-    } else if (flag == "--no-breakdowns") {
+    } else if (args.is("--no-breakdowns")) {
       options.evaluation.breakdowns = false;
     } else {
-      throw std::invalid_argument("unknown option \"" + flag + "\" (--help lists them)");
+      args.unknown();
     }
   }
   if (options.ground_truth.empty() == options.voc_root.empty()) {

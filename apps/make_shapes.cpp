@@ -16,6 +16,7 @@
 #include <stdexcept>
 #include <string>
 
+#include "apps/command_line.h"
 #include "data/draw.h"
 #include "data/shapes.h"
 
@@ -48,42 +49,29 @@ void print_usage(std::FILE* stream) {
                "  --preview-index  which train image (default 0)\n");
 }
 
-int64_t parse_count(const std::string& flag, const std::string& text) {
-  char* end = nullptr;
-  const long long value = std::strtoll(text.c_str(), &end, 10);
-  if (text.empty() || *end != '\0' || value < 0) {
-    throw std::invalid_argument(flag + ": expected a non-negative integer, found \"" + text + "\"");
-  }
-  return value;
-}
-
 Options parse_options(int argc, char** argv) {
   Options options;
-  for (int i = 1; i < argc; ++i) {
-    const std::string flag = argv[i];
-    const auto value = [&]() -> std::string {
-      if (i + 1 >= argc) throw std::invalid_argument(flag + ": missing value");
-      return argv[++i];
-    };
-    if (flag == "--help" || flag == "-h") {
+  wise::apps::CommandLine args(argc, argv);
+  while (args.next()) {
+    if (args.is("--help") || args.is("-h")) {
       print_usage(stdout);
       std::exit(0);
-    } else if (flag == "--config") {
-      options.config = value();
-    } else if (flag == "--out") {
-      options.out = value();
-    } else if (flag == "--preview") {
-      options.preview = value();
-    } else if (flag == "--preview-index") {
-      options.preview_index = parse_count(flag, value());
-    } else if (flag == "--voc") {
+    } else if (args.is("--config")) {
+      options.config = args.value();
+    } else if (args.is("--out")) {
+      options.out = args.value();
+    } else if (args.is("--preview")) {
+      options.preview = args.value();
+    } else if (args.is("--preview-index")) {
+      options.preview_index = args.integer(0);
+    } else if (args.is("--voc")) {
       options.dataset.voc = true;
-    } else if (flag == "--count-train") {
-      options.dataset.train_count = parse_count(flag, value());
-    } else if (flag == "--count-val") {
-      options.dataset.val_count = parse_count(flag, value());
+    } else if (args.is("--count-train")) {
+      options.dataset.train_count = args.integer(0);
+    } else if (args.is("--count-val")) {
+      options.dataset.val_count = args.integer(0);
     } else {
-      throw std::invalid_argument("unknown option \"" + flag + "\" (--help lists them)");
+      args.unknown();
     }
   }
   if (options.out.empty()) throw std::invalid_argument("--out is required (--help lists the options)");

@@ -5,7 +5,8 @@
     /usr/bin/python3 benchmarks/backbone_vs_torch.py --binary build/cpu/apps/wise_bench_backbone
 
 Every measurement is a FRESH PROCESS (wise_bench_backbone, or this script re-run as a torch
-worker) so that its peak resident memory (getrusage's ru_maxrss) belongs to that one case:
+worker) so that its peak resident memory (VmHWM of /proc/self/status, which starts afresh at
+exec, unlike getrusage's ru_maxrss) belongs to that one case:
 the process builds the network (random torchvision initialisation, the same on both sides
 in distribution), runs one warm-up call, then calls until >= 0.1 s have passed (>= 2
 calls), and prints "<seconds per call> <calls> <peak RSS KiB>". The two sides alternate
@@ -26,7 +27,6 @@ so the difference attributable to the networks can be read off too.
 
 import argparse
 import os
-import resource
 import statistics
 import subprocess
 import sys
@@ -48,6 +48,14 @@ CASES = [
 TARGET = {"forward": 0.8, "train": 0.9}
 
 
+def peak_rss_kib():
+    with open("/proc/self/status") as status:
+        for line in status:
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1])
+    return -1
+
+
 def torch_worker(network, height, width, batch, mode, threads):
     """Runs one case in this (fresh) process and prints seconds, calls, peak RSS KiB."""
     import torch
@@ -56,8 +64,8 @@ def torch_worker(network, height, width, batch, mode, threads):
 
     torch.set_num_threads(threads)
     torch.manual_seed(0)
-    if network == "baseline":
-        print(0.0, 0, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)
+    if network == "baseline":  # torch and torchvision imported, nothing built
+        print(0.0, 0, peak_rss_kib())
         return
     if network == "resnet50":
         model = torchvision.models.resnet50().eval()
@@ -86,7 +94,7 @@ def torch_worker(network, height, width, batch, mode, threads):
         elapsed = time.perf_counter() - start
         if elapsed >= 0.1 and calls >= 2:
             break
-    print(elapsed / calls, calls, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)
+    print(elapsed / calls, calls, peak_rss_kib())
 
 
 def run_process(command, env):
@@ -127,9 +135,11 @@ def main():
         torch_worker(network, int(height), int(width), int(batch), mode, int(threads))
         return
 
-    import torch
-    import torchvision
-    print(f"# Backbones: wise vs torchvision {torchvision.__version__} (torch {torch.__version__})")
+    # torch is imported by the workers only: this process stays small.
+    versions = subprocess.run([sys.executable, "-c", "import torch, torchvision; "
+                               "print(torchvision.__version__, torch.__version__)"],
+                              capture_output=True, text=True).stdout.split()
+    print(f"# Backbones: wise vs torchvision {versions[0]} (torch {versions[1]})")
     print(f"CPU: {cpu_model()}; threads {args.threads}; {args.repeats} alternating repeats, "
           f"each a fresh process; {time.strftime('%Y-%m-%d %H:%M')}")
     env = dict(os.environ, OMP_NUM_THREADS="1")

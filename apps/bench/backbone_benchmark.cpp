@@ -4,7 +4,7 @@
 //                       --batch N --mode forward|train
 // prints "<seconds per call> <calls> <peak RSS KiB>" on stdout. benchmarks/
 // backbone_vs_torch.py runs it once per repeat beside the same case in torchvision, so
-// each measurement's peak resident memory (getrusage's ru_maxrss) is that case's alone.
+// each measurement's peak resident memory (VmHWM) is that case's alone.
 //
 //   resnet50      ResNet-50 (models/resnet.h), the inference path: frozen BN folded into
 //                 the convolutions (torchvision's eval-mode BatchNorm2d computes the same).
@@ -18,20 +18,21 @@
 // Threads: OMP_NUM_THREADS. Timing: apps/bench/timing.h (one warm-up call, then calls
 // until 0.1 s have passed, at least 2). Weights: torchvision's initialisation from a
 // fixed Philox seed (the time does not depend on the values).
-#include <sys/resource.h>
-
 #include <cstdio>
 #include <cstdlib>
+#include <fstream>
 #include <iostream>
 #include <memory>
 #include <string>
 
 #include "apps/bench/timing.h"
+#include "apps/command_line.h"
 #include "models/resnet.h"
 #include "models/resnet_fpn.h"
 #include "nn/parameter_buffer.h"
 #include "nn/random.h"
 
+namespace wise {
 namespace {
 
 struct Options {
@@ -42,28 +43,29 @@ struct Options {
 
 Options parse(int argc, char** argv) {
   Options options;
-  for (int i = 1; i < argc; ++i) {
-    const std::string flag = argv[i];
-    if (i + 1 >= argc) throw std::invalid_argument("option " + flag + " needs a value");
-    const std::string value = argv[++i];
-    if (flag == "--network") options.network = value;
-    else if (flag == "--height") options.height = std::stoll(value);
-    else if (flag == "--width") options.width = std::stoll(value);
-    else if (flag == "--batch") options.batch = std::stoll(value);
-    else if (flag == "--mode") options.mode = value;
-    else throw std::invalid_argument("unknown option " + flag +
-                                     " (--network resnet50|resnet50_fpn|baseline --height H "
-                                     "--width W --batch N --mode forward|train)");
+  apps::CommandLine args(argc, argv);
+  while (args.next()) {
+    if (args.is("--network")) options.network = args.value();
+    else if (args.is("--height")) options.height = args.integer(1);
+    else if (args.is("--width")) options.width = args.integer(1);
+    else if (args.is("--batch")) options.batch = args.integer(1);
+    else if (args.is("--mode")) options.mode = args.value();
+    else args.unknown();
   }
   if (options.mode != "forward" && options.mode != "train")
     throw std::invalid_argument("--mode must be forward or train, got " + options.mode);
   return options;
 }
 
+// The process's peak resident set, VmHWM in /proc/self/status (KiB). Not getrusage's
+// ru_maxrss: that survives execve, so it would start at the launching Python's size.
 long peak_rss_kib() {
-  rusage usage{};
-  getrusage(RUSAGE_SELF, &usage);
-  return usage.ru_maxrss;  // KiB on Linux
+  std::ifstream status("/proc/self/status");
+  std::string line;
+  while (std::getline(status, line)) {
+    if (line.rfind("VmHWM:", 0) == 0) return std::stol(line.substr(6));
+  }
+  return -1;
 }
 
 void report(const wise::bench::Timing& timing) {
@@ -71,6 +73,7 @@ void report(const wise::bench::Timing& timing) {
 }
 
 }  // namespace
+}  // namespace wise
 
 int main(int argc, char** argv) {
   using namespace wise;
