@@ -1,0 +1,257 @@
+// apps/train_classifier end to end, on a tiny configuration: a run killed with
+// SIGKILL after a checkpoint appeared and then resumed ends with exactly the
+// tensors, and the log, of a run that was never interrupted; and the app's
+// errors (no dataset, a bad flag) name the problem.
+//
+// The dataset is shapes-v1 shrunk (24 train and 8 val images of 64 x 64,
+// data/shapes.h) and generated into a scratch directory through the library; the
+// network is ResNet-18 at width 0.125 with batches of 4. The app is a separate
+// program, started with posix_spawn (no bare fork(): OpenMP's threads do not
+// survive one), found through WISE_TRAIN_CLASSIFIER (tests/CMakeLists.txt).
+#include <gtest/gtest.h>
+
+#include <fcntl.h>
+#include <signal.h>
+#include <spawn.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cstring>
+#include <filesystem>
+#include <map>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "data/shapes.h"
+#include "tests/train/tiny_trainer.h"
+#include "train/checkpoint.h"
+#include "weights/state_dict.h"
+
+extern char** environ;
+
+namespace wise::testing {
+namespace {
+
+namespace fs = std::filesystem;
+
+#ifndef WISE_TRAIN_CLASSIFIER
+#error "WISE_TRAIN_CLASSIFIER (the train_classifier binary) must be defined by tests/CMakeLists.txt"
+#endif
+
+constexpr int64_t kIterations = 16;
+
+// shapes-v1's generator at 64 x 64 with fewer, smaller objects.
+void make_tiny_dataset(const std::string& dir) {
+  data::ShapesConfig config = data::shapes_config_by_name("shapes-v1");
+  config.name = "shapes-tiny";
+  config.image_height = config.image_width = 64;
+  config.train.count = 24;
+  config.val.count = 8;
+  config.instances = {1, 3};
+  config.same_class_instances = {2, 3};
+  config.object_size = {12, 40};
+  config.clutter.count = {0, 2};
+  data::generate_shapes_dataset(config, dir);
+}
+
+std::vector<std::string> app_arguments(const std::string& data_dir, const std::string& out_dir) {
+  return {WISE_TRAIN_CLASSIFIER, "--data",  data_dir, "--out", out_dir, "--width", "0.125", "--batch-size", "4",
+          "--iterations", std::to_string(kIterations), "--warmup", "4", "--lr", "0.05", "--checkpoint-every", "2",
+          "--keep-last", "2", "--log-every", "1", "--workers", "1", "--val-batch-size", "8"};
+}
+
+// A running app, its output in a file.
+class App {
+ public:
+  App(std::vector<std::string> arguments, const std::string& output_path) {
+    posix_spawn_file_actions_t actions;
+    posix_spawn_file_actions_init(&actions);
+    posix_spawn_file_actions_addopen(&actions, STDOUT_FILENO, output_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    posix_spawn_file_actions_adddup2(&actions, STDOUT_FILENO, STDERR_FILENO);
+    std::vector<char*> argv;
+    for (std::string& argument : arguments) argv.push_back(argument.data());
+    argv.push_back(nullptr);
+    // One thread: the run is tiny, and OpenMP threads that wait for a busy core
+    // (ctest -j, other builds) slow a run down many times over.
+    std::vector<std::string> environment{"OMP_NUM_THREADS=1"};
+    for (char** entry = environ; *entry; ++entry) {
+      if (std::strncmp(*entry, "OMP_NUM_THREADS=", 16) != 0) environment.emplace_back(*entry);
+    }
+    std::vector<char*> envp;
+    for (std::string& variable : environment) envp.push_back(variable.data());
+    envp.push_back(nullptr);
+    spawned_ = posix_spawn(&pid_, argv[0], &actions, nullptr, argv.data(), envp.data()) == 0;
+    posix_spawn_file_actions_destroy(&actions);
+  }
+  ~App() {
+    if (running()) {
+      ::kill(pid_, SIGKILL);
+      wait();
+    }
+  }
+  App(const App&) = delete;
+  App& operator=(const App&) = delete;
+
+  bool spawned() const { return spawned_; }
+  bool running() const { return spawned_ && !waited_; }
+  // True once the process has ended (collects its status).
+  bool poll() {
+    if (!running()) return true;
+    if (::waitpid(pid_, &status_, WNOHANG) == pid_) waited_ = true;
+    return waited_;
+  }
+  // Waits at most 60 s (then kills it): a hung app fails the test, never hangs it.
+  int wait() {
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
+    while (!poll()) {
+      if (std::chrono::steady_clock::now() > deadline) ::kill(pid_, SIGKILL);
+      std::this_thread::sleep_for(std::chrono::milliseconds(2));
+    }
+    return status_;
+  }
+  void kill() { ::kill(pid_, SIGKILL); }
+
+ private:
+  pid_t pid_ = -1;
+  int status_ = 0;
+  bool spawned_ = false, waited_ = false;
+};
+
+int run_app(const std::vector<std::string>& arguments, const std::string& output_path) {
+  App app(arguments, output_path);
+  if (!app.spawned()) return -1;
+  return app.wait();
+}
+
+bool exited_with(int status, int code) { return WIFEXITED(status) && WEXITSTATUS(status) == code; }
+
+// The log's records without their wall-clock "time".
+std::vector<nlohmann::json> log_records(const std::string& dir) {
+  std::vector<nlohmann::json> records;
+  for (const std::string& line : lines_of(read_file((fs::path(dir) / "log.jsonl").string()))) {
+    nlohmann::json record = nlohmann::json::parse(line);
+    record.erase("time");
+    records.push_back(record);
+  }
+  return records;
+}
+
+// Every tensor of a checkpoint, as bytes.
+std::map<std::string, std::string> checkpoint_bytes(const std::string& path) {
+  std::map<std::string, std::string> bytes;
+  for (const auto& [name, tensor] : read_tensors(path)) {
+    bytes[name] = std::string(static_cast<const char*>(tensor.raw_data()), tensor.nbytes());
+  }
+  return bytes;
+}
+
+class ClassifierApp : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    dataset_ = new std::string((fs::temp_directory_path() / ("wise_classifier_data_" + std::to_string(::getpid())))
+                                   .string());
+    make_tiny_dataset(*dataset_);
+  }
+  static void TearDownTestSuite() {
+    std::error_code error;
+    fs::remove_all(*dataset_, error);
+    delete dataset_;
+    dataset_ = nullptr;
+  }
+  static std::string* dataset_;
+};
+std::string* ClassifierApp::dataset_ = nullptr;
+
+TEST_F(ClassifierApp, KilledAndResumedRunEndsWithTheTensorsAndLogOfAnUninterruptedOne) {
+  ScratchDirectory scratch;
+  const std::string clean_dir = scratch.file("clean");
+  ASSERT_TRUE(exited_with(run_app(app_arguments(*dataset_, clean_dir), scratch.file("clean.txt")), 0))
+      << read_file(scratch.file("clean.txt"));
+  const std::string clean_output = read_file(scratch.file("clean.txt"));
+  EXPECT_NE(clean_output.find("validation (val split, 8 images"), std::string::npos) << clean_output;
+  EXPECT_NE(clean_output.find("mean         (8)"), std::string::npos) << clean_output;
+
+  // Killed once a checkpoint is on disk. The app might (on a very busy machine)
+  // finish before the kill lands; then try again in a fresh directory.
+  std::string killed_dir;
+  int64_t killed_at = -1;
+  for (int attempt = 0; attempt < 3 && killed_at < 0; ++attempt) {
+    killed_dir = scratch.file("killed" + std::to_string(attempt));
+    App app(app_arguments(*dataset_, killed_dir), scratch.file("killed.txt"));
+    ASSERT_TRUE(app.spawned());
+    while (!app.poll() && !fs::exists(checkpoint_path(killed_dir, 2))) {
+      std::this_thread::sleep_for(std::chrono::microseconds(200));
+    }
+    if (!app.running()) continue;  // it ended by itself
+    app.kill();
+    const int status = app.wait();
+    ASSERT_TRUE(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL) << read_file(scratch.file("killed.txt"));
+    const auto checkpoints = list_checkpoints(killed_dir);
+    ASSERT_FALSE(checkpoints.empty());
+    if (checkpoints.back().first < kIterations) killed_at = checkpoints.back().first;
+  }
+  ASSERT_GE(killed_at, 2) << "the app finished before it could be killed, 3 times";
+  EXPECT_FALSE(fs::exists(checkpoint_path(killed_dir, kIterations)));
+
+  std::vector<std::string> resume = app_arguments(*dataset_, killed_dir);
+  resume.push_back("--resume");
+  ASSERT_TRUE(exited_with(run_app(resume, scratch.file("resumed.txt")), 0)) << read_file(scratch.file("resumed.txt"));
+  const std::string resumed_output = read_file(scratch.file("resumed.txt"));
+  EXPECT_NE(resumed_output.find("wise: resumed from " + killed_dir + "/checkpoint-"), std::string::npos)
+      << resumed_output;
+
+  // The final checkpoints hold the same tensors, bit for bit (the model with its
+  // BN statistics, and the optimizer's momentum and step count).
+  const auto clean = checkpoint_bytes(checkpoint_path(clean_dir, kIterations));
+  const auto resumed = checkpoint_bytes(checkpoint_path(killed_dir, kIterations));
+  ASSERT_EQ(clean.size(), resumed.size());
+  EXPECT_TRUE(clean.count("model.fc.weight") && clean.count("model.bn1.running_mean") &&
+              clean.count("optimizer.sgd.momentum_buffer"));
+  for (const auto& [name, bytes] : clean) {
+    ASSERT_TRUE(resumed.count(name)) << name;
+    EXPECT_TRUE(resumed.at(name) == bytes) << name << " differs";
+  }
+  // The same log, record for record (training steps and the validation at the end).
+  const auto clean_log = log_records(clean_dir), resumed_log = log_records(killed_dir);
+  ASSERT_EQ(clean_log.size(), static_cast<size_t>(kIterations + 1));
+  EXPECT_EQ(clean_log.back()["event"], "validation");
+  EXPECT_EQ(clean_log.back()["step"], kIterations);
+  EXPECT_TRUE(clean_log.back().contains("mAP") && clean_log.back().contains("AP_circle"));
+  EXPECT_EQ(clean_log, resumed_log);
+
+  // Resuming a finished run trains nothing and logs its validation once.
+  ASSERT_TRUE(exited_with(run_app(resume, scratch.file("again.txt")), 0)) << read_file(scratch.file("again.txt"));
+  EXPECT_EQ(log_records(killed_dir), resumed_log);
+}
+
+TEST_F(ClassifierApp, ErrorsNameTheProblem) {
+  ScratchDirectory scratch;
+  const std::string missing = scratch.file("no-dataset");
+  EXPECT_TRUE(exited_with(run_app(app_arguments(missing, scratch.file("out")), scratch.file("a.txt")), 1));
+  const std::string output = read_file(scratch.file("a.txt"));
+  EXPECT_NE(output.find(missing + "/annotations/train.json does not exist"), std::string::npos) << output;
+  EXPECT_NE(output.find("make_shapes --config shapes-v1 --out " + missing), std::string::npos) << output;
+
+  std::vector<std::string> bad = app_arguments(*dataset_, scratch.file("out"));
+  bad.push_back("--batch-size");
+  bad.push_back("zero");
+  EXPECT_TRUE(exited_with(run_app(bad, scratch.file("b.txt")), 2));
+  EXPECT_NE(read_file(scratch.file("b.txt")).find("--batch-size: expected an integer >= 1, found \"zero\""),
+            std::string::npos)
+      << read_file(scratch.file("b.txt"));
+
+  // An out_dir holding another run's checkpoints is refused without --resume.
+  const std::string out = scratch.file("existing");
+  fs::create_directories(out);
+  write_file(checkpoint_path(out, 2), "x");
+  EXPECT_TRUE(exited_with(run_app(app_arguments(*dataset_, out), scratch.file("c.txt")), 1));
+  EXPECT_NE(read_file(scratch.file("c.txt")).find("already holds checkpoints"), std::string::npos)
+      << read_file(scratch.file("c.txt"));
+}
+
+}  // namespace
+}  // namespace wise::testing
