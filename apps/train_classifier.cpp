@@ -18,6 +18,7 @@
 #include <string>
 #include <vector>
 
+#include "apps/command_line.h"
 #include "train/classifier_training.h"
 
 #ifdef _OPENMP
@@ -72,23 +73,6 @@ void print_usage(std::FILE* stream) {
                static_cast<long long>(defaults.log_every), static_cast<long long>(defaults.val_batch_size));
 }
 
-int64_t parse_integer(const std::string& flag, const std::string& text, int64_t minimum) {
-  char* end = nullptr;
-  const long long value = std::strtoll(text.c_str(), &end, 10);
-  if (text.empty() || *end != '\0' || value < minimum) {
-    throw std::invalid_argument(flag + ": expected an integer >= " + std::to_string(minimum) + ", found \"" + text +
-                                "\"");
-  }
-  return value;
-}
-
-double parse_real(const std::string& flag, const std::string& text) {
-  char* end = nullptr;
-  const double value = std::strtod(text.c_str(), &end);
-  if (text.empty() || *end != '\0') throw std::invalid_argument(flag + ": expected a number, found \"" + text + "\"");
-  return value;
-}
-
 Normalization parse_norm(const std::string& text) {
   for (Normalization norm : {Normalization::batch_norm, Normalization::group_norm, Normalization::frozen_batch_norm}) {
     if (text == normalization_name(norm)) return norm;
@@ -99,97 +83,99 @@ Normalization parse_norm(const std::string& text) {
 std::vector<int64_t> parse_milestones(const std::string& text) {
   std::vector<int64_t> milestones;
   std::stringstream in(text);
-  for (std::string item; std::getline(in, item, ',');) milestones.push_back(parse_integer("--milestones", item, 0));
+  for (std::string item; std::getline(in, item, ',');) {
+    char* end = nullptr;
+    const long long value = std::strtoll(item.c_str(), &end, 10);
+    if (item.empty() || *end != '\0' || value < 0)
+      throw std::invalid_argument("--milestones: expected integers >= 0 separated by commas, found \"" + text + "\"");
+    milestones.push_back(value);
+  }
   return milestones;
 }
 
-struct CommandLine {
+struct Invocation {
   ClassifierTrainingOptions options;
   int threads = 0;  // 0: OpenMP's default
 };
 
-CommandLine parse_command_line(int argc, char** argv) {
-  CommandLine command_line;
-  ClassifierTrainingOptions& options = command_line.options;
-  for (int i = 1; i < argc; ++i) {
-    const std::string flag = argv[i];
-    const auto value = [&]() -> std::string {
-      if (i + 1 >= argc) throw std::invalid_argument(flag + ": missing value");
-      return argv[++i];
-    };
-    if (flag == "--help" || flag == "-h") {
+Invocation parse_command_line(int argc, char** argv) {
+  Invocation invocation;
+  ClassifierTrainingOptions& options = invocation.options;
+  apps::CommandLine args(argc, argv);
+  while (args.next()) {
+    if (args.is("--help") || args.is("-h")) {
       print_usage(stdout);
       std::exit(0);
-    } else if (flag == "--data") {
-      options.data_dir = value();
-    } else if (flag == "--out") {
-      options.out_dir = value();
-    } else if (flag == "--resume") {
+    } else if (args.is("--data")) {
+      options.data_dir = args.value();
+    } else if (args.is("--out")) {
+      options.out_dir = args.value();
+    } else if (args.is("--resume")) {
       options.resume = true;
-    } else if (flag == "--depth") {
-      options.depth = static_cast<int>(parse_integer(flag, value(), 0));
-    } else if (flag == "--width") {
-      options.width_multiplier = parse_real(flag, value());
-    } else if (flag == "--norm") {
-      options.norm = parse_norm(value());
-    } else if (flag == "--weights") {
-      options.weights = value();
-    } else if (flag == "--iterations") {
-      options.iterations = parse_integer(flag, value(), 1);
-    } else if (flag == "--batch-size") {
-      options.batch_size = parse_integer(flag, value(), 1);
-    } else if (flag == "--lr") {
-      options.base_lr = parse_real(flag, value());
-    } else if (flag == "--momentum") {
-      options.momentum = parse_real(flag, value());
-    } else if (flag == "--weight-decay") {
-      options.weight_decay = parse_real(flag, value());
-    } else if (flag == "--warmup") {
-      options.warmup_iters = parse_integer(flag, value(), 0);
-    } else if (flag == "--milestones") {
-      options.milestones = parse_milestones(value());
-    } else if (flag == "--flip") {
-      options.flip_probability = static_cast<float>(parse_real(flag, value()));
-    } else if (flag == "--jitter") {
-      options.jitter = static_cast<float>(parse_real(flag, value()));
-    } else if (flag == "--image-size") {
-      options.image_size = parse_integer(flag, value(), 0);
-    } else if (flag == "--seed") {
-      options.seed = static_cast<uint64_t>(parse_integer(flag, value(), 0));
-    } else if (flag == "--workers") {
-      options.num_workers = static_cast<int>(parse_integer(flag, value(), 0));
-    } else if (flag == "--threads") {
-      command_line.threads = static_cast<int>(parse_integer(flag, value(), 1));
-    } else if (flag == "--device") {
-      const std::string device = value();
+    } else if (args.is("--depth")) {
+      options.depth = static_cast<int>(args.integer(0));
+    } else if (args.is("--width")) {
+      options.width_multiplier = args.number();
+    } else if (args.is("--norm")) {
+      options.norm = parse_norm(args.value());
+    } else if (args.is("--weights")) {
+      options.weights = args.value();
+    } else if (args.is("--iterations")) {
+      options.iterations = args.integer(1);
+    } else if (args.is("--batch-size")) {
+      options.batch_size = args.integer(1);
+    } else if (args.is("--lr")) {
+      options.base_lr = args.number();
+    } else if (args.is("--momentum")) {
+      options.momentum = args.number();
+    } else if (args.is("--weight-decay")) {
+      options.weight_decay = args.number();
+    } else if (args.is("--warmup")) {
+      options.warmup_iters = args.integer(0);
+    } else if (args.is("--milestones")) {
+      options.milestones = parse_milestones(args.value());
+    } else if (args.is("--flip")) {
+      options.flip_probability = static_cast<float>(args.number());
+    } else if (args.is("--jitter")) {
+      options.jitter = static_cast<float>(args.number());
+    } else if (args.is("--image-size")) {
+      options.image_size = args.integer(0);
+    } else if (args.is("--seed")) {
+      options.seed = static_cast<uint64_t>(args.integer(0));
+    } else if (args.is("--workers")) {
+      options.num_workers = static_cast<int>(args.integer(0));
+    } else if (args.is("--threads")) {
+      invocation.threads = static_cast<int>(args.integer(1));
+    } else if (args.is("--device")) {
+      const std::string device = args.value();
       if (device != "cpu" && device != "cuda") {
         throw std::invalid_argument("--device: expected cpu or cuda, found \"" + device + "\"");
       }
       options.device = device == "cpu" ? Device::cpu : Device::cuda;
-    } else if (flag == "--checkpoint-every") {
-      options.checkpoint_every = parse_integer(flag, value(), 0);
-    } else if (flag == "--keep-last") {
-      options.keep_last = static_cast<int>(parse_integer(flag, value(), 0));
-    } else if (flag == "--log-every") {
-      options.log_every = parse_integer(flag, value(), 1);
-    } else if (flag == "--val-batch-size") {
-      options.val_batch_size = parse_integer(flag, value(), 1);
-    } else if (flag == "--no-val") {
+    } else if (args.is("--checkpoint-every")) {
+      options.checkpoint_every = args.integer(0);
+    } else if (args.is("--keep-last")) {
+      options.keep_last = static_cast<int>(args.integer(0));
+    } else if (args.is("--log-every")) {
+      options.log_every = args.integer(1);
+    } else if (args.is("--val-batch-size")) {
+      options.val_batch_size = args.integer(1);
+    } else if (args.is("--no-val")) {
       options.validate = false;
     } else {
-      throw std::invalid_argument("unknown option \"" + flag + "\" (--help lists them)");
+      args.unknown();
     }
   }
   if (options.data_dir.empty() || options.out_dir.empty()) {
     throw std::invalid_argument("--data and --out are required (--help lists the options)");
   }
-  return command_line;
+  return invocation;
 }
 
 }  // namespace
 
 int main(int argc, char** argv) {
-  CommandLine command_line;
+  Invocation command_line;
   try {
     command_line = parse_command_line(argc, argv);
   } catch (const std::exception& error) {

@@ -106,10 +106,11 @@ int main(int argc, char** argv) {
       report(bench::time_calls([&] { backbone.forward(images, /*training=*/false); }));
       return 0;
     }
-    // dL/dP = 1 at every level, made once at the outputs' shapes.
+    // dL/dP = 1 at every level, made once at the outputs' shapes and in their layout,
+    // as the heads' backward passes will produce it.
     std::vector<Tensor> d_outputs;
     for (const Tensor& level : backbone.forward(images, /*training=*/true)) {
-      Tensor ones = Tensor::empty(level.shape());
+      Tensor ones = Tensor::empty(level.shape(), DType::float32, level.device(), level.format());
       ones.fill(1.0f);
       d_outputs.push_back(ones);
     }
