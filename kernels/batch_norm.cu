@@ -9,32 +9,29 @@ namespace wise::kernels {
 
 namespace {
 
-// Where element j (in (n, h, w) order) of channel c lives.
-WISE_HD inline int64_t channel_element_offset(MemoryFormat format, int64_t C, int64_t H, int64_t W, int64_t c,
-                                              int64_t j) {
-  const int64_t plane = H * W;
-  const int64_t n = j / plane, h = (j % plane) / W, w = j % W;
-  return physical_offset(format, C, H, W, n, c, h, w);
-}
-
 // s = gamma / sqrt(variance + eps) in double: the fold and the frozen scale.
 WISE_HD inline double frozen_scale(const float* gamma, const float* variance, float eps, int64_t c) {
   const double g = gamma != nullptr ? static_cast<double>(gamma[c]) : 1.0;
   return g / sqrt(static_cast<double>(variance[c]) + static_cast<double>(eps));
 }
 
-// partial[c * chunks + k] = sum over chunk k of channel c of term(c, offset).
+// partial[c * chunks + k] = sum over chunk k of channel c of term(c, offset), the
+// channel's elements j = n H W + h W + w taken in order. A chunk walks each image's
+// part as a strided run (pixel_stride), not an index decode per element.
 template <class Term>
 void channel_chunk_sums(Device device, MemoryFormat format, int64_t N, int64_t C, int64_t H, int64_t W,
                         Term term, double* partial) {
-  const int64_t M = N * H * W;
+  const int64_t HW = H * W, M = N * HW;
   const int64_t chunks = ceil_div(M, kBatchNormChunk);
+  const int64_t stride = pixel_stride(format, C);
   parallel_for(device, C * chunks, [=] WISE_HD(int64_t item) {
     const int64_t c = item / chunks, chunk = item % chunks;
     const int64_t end = min_of((chunk + 1) * kBatchNormChunk, M);
     double accumulator = 0.0;
-    for (int64_t j = chunk * kBatchNormChunk; j < end; ++j) {
-      accumulator += term(c, channel_element_offset(format, C, H, W, c, j));
+    for (int64_t j = chunk * kBatchNormChunk; j < end;) {
+      const int64_t n = j / HW, run_end = min_of(end, (n + 1) * HW);
+      const int64_t base = physical_offset(format, C, H, W, n, c, 0, 0);
+      for (int64_t pixel = j - n * HW; j < run_end; ++j, ++pixel) accumulator += term(c, base + pixel * stride);
     }
     partial[item] = accumulator;
   }, kBatchNormChunk);
@@ -101,18 +98,30 @@ void batch_norm_inverse_std(Device device, const float* variance, float eps, int
 void batch_norm_transform(Device device, MemoryFormat format, int64_t N, int64_t C, int64_t H, int64_t W,
                           const float* input, const float* mean, const float* invstd, const float* weight,
                           const float* bias, float* output) {
+  // One element per (n, channel, chunk of the H W pixels), a strided run as in
+  // batch_norm_backward; padding channels of a blocked format get zeros (oneDNN reads them).
   const int64_t padded_C = padded_channels(format, C);
-  parallel_for(device, N * padded_C * H * W, [=] WISE_HD(int64_t i) {
-    const Coordinates at = coordinates_of(i, padded_C, H, W);  // c >= C: blocked padding
-    const int64_t offset = physical_offset(format, C, H, W, at.n, at.c, at.h, at.w);
-    if (at.c >= C) {  // blocked padding: oneDNN reads it, keep it zero
-      output[offset] = 0.0f;
-      return;
-    }
-    const float centred = mean != nullptr ? input[offset] - mean[at.c] : input[offset];
-    const float scaled = weight != nullptr ? centred * invstd[at.c] * weight[at.c] : centred * invstd[at.c];
-    output[offset] = bias != nullptr ? scaled + bias[at.c] : scaled;
-  });
+  const int64_t HW = H * W, chunk = 1024, chunks_per_plane = ceil_div(HW, chunk);
+  const int64_t stride = pixel_stride(format, C);
+  parallel_for(
+      device, N * padded_C * chunks_per_plane,
+      [=] WISE_HD(int64_t index) {
+        const int64_t plane = index / chunks_per_plane, c = plane % padded_C, n = plane / padded_C;
+        const int64_t begin = (index % chunks_per_plane) * chunk, end = min_of(begin + chunk, HW);
+        float* out = output + physical_offset(format, C, H, W, n, c, 0, 0);
+        if (c >= C) {
+          for (int64_t p = begin; p < end; ++p) out[p * stride] = 0.0f;
+          return;
+        }
+        const float* in = input + physical_offset(format, C, H, W, n, c, 0, 0);
+        const float m = mean != nullptr ? mean[c] : 0.0f;
+        for (int64_t p = begin; p < end; ++p) {
+          const float centred = mean != nullptr ? in[p * stride] - m : in[p * stride];
+          const float scaled = weight != nullptr ? centred * invstd[c] * weight[c] : centred * invstd[c];
+          out[p * stride] = bias != nullptr ? scaled + bias[c] : scaled;
+        }
+      },
+      chunk);
 }
 
 void batch_norm_backward(Device device, MemoryFormat format, int64_t N, int64_t C, int64_t H, int64_t W,

@@ -58,6 +58,47 @@ void max_pool2d_forward_blocked(Device device, const MaxPool2dGeometry& g, const
       kBlock * g.kernel_size * g.kernel_size);
 }
 
+// The backward's gather in a blocked format (d_output and d_input alike): one element
+// per (n, channel block, input row) sums, for each input pixel and all kBlock channels
+// at once, the d_output of the windows whose argmax is that pixel, in the generic
+// element's (oh, ow) order. d_input's padding channels are not touched.
+template <int64_t kBlock>
+void max_pool2d_backward_blocked(Device device, const MaxPool2dGeometry& g, const float* d_output,
+                                 const int32_t* argmax, float* d_input) {
+  const int64_t Ho = g.output_height, Wo = g.output_width;
+  const int64_t blocks = ceil_div(g.C, kBlock);
+  parallel_for(
+      device, g.N * blocks * g.H,
+      [=] WISE_HD(int64_t index) {
+        const int64_t h = index % g.H, cb = (index / g.H) % blocks, n = index / (g.H * blocks);
+        const int64_t real = min_of(kBlock, g.C - cb * kBlock);
+        const int64_t h_reach = h + g.padding;
+        const int64_t oh_begin = h_reach < g.kernel_size ? 0 : (h_reach - g.kernel_size) / g.stride + 1;
+        const int64_t oh_end = min_of(h_reach / g.stride + 1, Ho);
+        const float* d_out = d_output + (n * blocks + cb) * Ho * Wo * kBlock;
+        const int32_t* plane_argmax = argmax + (n * g.C + cb * kBlock) * Ho * Wo;
+        float* d_in = d_input + ((n * blocks + cb) * g.H + h) * g.W * kBlock;
+        for (int64_t w = 0; w < g.W; ++w) {
+          const int64_t w_reach = w + g.padding;
+          const int64_t ow_begin = w_reach < g.kernel_size ? 0 : (w_reach - g.kernel_size) / g.stride + 1;
+          const int64_t ow_end = min_of(w_reach / g.stride + 1, Wo);
+          const int32_t target = static_cast<int32_t>(h * g.W + w);
+          float sum[kBlock];
+          for (int64_t lane = 0; lane < kBlock; ++lane) sum[lane] = 0.0f;
+          for (int64_t oh = oh_begin; oh < oh_end; ++oh) {
+            for (int64_t ow = ow_begin; ow < ow_end; ++ow) {
+              const int64_t at = oh * Wo + ow;
+              for (int64_t lane = 0; lane < real; ++lane) {
+                if (plane_argmax[lane * Ho * Wo + at] == target) sum[lane] += d_out[at * kBlock + lane];
+              }
+            }
+          }
+          for (int64_t lane = 0; lane < real; ++lane) d_in[w * kBlock + lane] += sum[lane];
+        }
+      },
+      g.W * kBlock * 4);
+}
+
 }  // namespace
 
 void max_pool2d_forward(Device device, const MaxPool2dGeometry& geometry, const float* input,
@@ -104,6 +145,10 @@ void max_pool2d_forward(Device device, const MaxPool2dGeometry& geometry, const 
 void max_pool2d_backward(Device device, const MaxPool2dGeometry& geometry, const float* d_output,
                          MemoryFormat d_output_format, const int32_t* argmax, float* d_input,
                          MemoryFormat d_input_format) {
+  if (d_output_format == d_input_format && d_input_format == MemoryFormat::nchw16c)
+    return max_pool2d_backward_blocked<16>(device, geometry, d_output, argmax, d_input);
+  if (d_output_format == d_input_format && d_input_format == MemoryFormat::nchw8c)
+    return max_pool2d_backward_blocked<8>(device, geometry, d_output, argmax, d_input);
   const MaxPool2dGeometry g = geometry;
   const int64_t Ho = g.output_height, Wo = g.output_width;
   // One element per real input element: padding channels of d_input are not touched.
