@@ -57,13 +57,13 @@ void fsync_directory(const std::string& path) {
 
 }  // namespace
 
-void write_file_atomically(const std::string& path, const std::string& contents) {
+void write_file_atomically(const std::string& path, const std::string& contents, bool sync) {
   const std::string temp = path + ".tmp." + std::to_string(::getpid());
   int fd = ::open(temp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
   if (fd < 0) fail_errno(path, "cannot create temporary file " + temp, errno);
   try {
     write_all(fd, contents, path, temp);
-    if (::fsync(fd) != 0) fail_errno(path, "cannot fsync temporary file " + temp, errno);
+    if (sync && ::fsync(fd) != 0) fail_errno(path, "cannot fsync temporary file " + temp, errno);
     const int closed = ::close(fd);
     fd = -1;
     if (closed != 0) fail_errno(path, "cannot close temporary file " + temp, errno);
@@ -75,7 +75,7 @@ void write_file_atomically(const std::string& path, const std::string& contents)
     ::unlink(temp.c_str());
     throw;
   }
-  fsync_directory(path);
+  if (sync) fsync_directory(path);
 }
 
 std::string read_whole_file(const std::string& path) {

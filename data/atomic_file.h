@@ -11,7 +11,10 @@ namespace wise::data {
 
 // Throws std::runtime_error naming `path` and the system's reason (e.g. "No such file
 // or directory" when the folder is missing). On failure the temporary file is removed.
-void write_file_atomically(const std::string& path, const std::string& contents);
+// sync = false skips both fsyncs (still temporary file + rename, so never half a file
+// under `path`): for bulk writes whose completeness is marked by one synced file at
+// the end, as a generated dataset's.
+void write_file_atomically(const std::string& path, const std::string& contents, bool sync = true);
 
 // The whole file as bytes; throws std::runtime_error naming `path` if it cannot be read.
 std::string read_whole_file(const std::string& path);

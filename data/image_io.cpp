@@ -3,12 +3,14 @@
 #include "data/image_io.h"
 
 #include <algorithm>
+#include <csetjmp>
 #include <cerrno>
 #include <climits>
 #include <cstdio>
 #include <cstring>
 #include <memory>
 
+#include <png.h>
 #include <stb_image.h>
 #include <stb_image_write.h>
 
@@ -93,12 +95,55 @@ std::string read_image_file(const std::string& path) {
   }
 }
 
-void write_image_file(const std::string& path, const std::vector<uint8_t>& bytes) {
+void write_image_file(const std::string& path, const std::vector<uint8_t>& bytes, bool sync = true) {
   try {
-    write_file_atomically(path, std::string(bytes.begin(), bytes.end()));
+    write_file_atomically(path, std::string(bytes.begin(), bytes.end()), sync);
   } catch (const std::runtime_error& error) {
     throw ImageError(error.what());
   }
+}
+
+// The fast PNG encoder (PngWriteOptions::fast): libpng into memory. libpng reports
+// errors by longjmp to encode_png_fast's setjmp; no object with a destructor lives in
+// that frame, so the jump skips none.
+struct PngBytes {
+  std::vector<uint8_t> bytes;
+  char message[256] = {};  // libpng's first error
+};
+
+void on_png_error(png_structp png, png_const_charp message) {
+  auto* output = static_cast<PngBytes*>(png_get_error_ptr(png));
+  std::snprintf(output->message, sizeof(output->message), "%s", message);
+  png_longjmp(png, 1);
+}
+void on_png_warning(png_structp, png_const_charp) {}
+void append_png_bytes(png_structp png, png_bytep data, png_size_t length) {
+  auto* output = static_cast<PngBytes*>(png_get_io_ptr(png));
+  output->bytes.insert(output->bytes.end(), data, data + length);
+}
+void flush_nothing(png_structp) {}
+
+bool encode_png_fast(const Image* image, PngBytes* output) {
+  png_structp png = png_create_write_struct(PNG_LIBPNG_VER_STRING, output, on_png_error, on_png_warning);
+  if (png == nullptr) return false;
+  png_infop info = png_create_info_struct(png);
+  if (info == nullptr || setjmp(png_jmpbuf(png))) {
+    png_destroy_write_struct(&png, &info);
+    return false;
+  }
+  png_set_write_fn(png, output, append_png_bytes, flush_nothing);
+  png_set_compression_level(png, 1);
+  png_set_filter(png, PNG_FILTER_TYPE_BASE, PNG_FILTER_SUB);
+  const int color_type = image->channels == 1   ? PNG_COLOR_TYPE_GRAY
+                         : image->channels == 3 ? PNG_COLOR_TYPE_RGB
+                                                : PNG_COLOR_TYPE_RGB_ALPHA;
+  png_set_IHDR(png, info, static_cast<png_uint_32>(image->width), static_cast<png_uint_32>(image->height), 8,
+               color_type, PNG_INTERLACE_NONE, PNG_COMPRESSION_TYPE_DEFAULT, PNG_FILTER_TYPE_DEFAULT);
+  png_write_info(png, info);
+  for (int64_t y = 0; y < image->height; ++y) png_write_row(png, image->row(y));
+  png_write_end(png, info);
+  png_destroy_write_struct(&png, &info);
+  return true;
 }
 
 }  // namespace
@@ -153,8 +198,14 @@ ImageHeader read_image_header(const std::string& path) {
   return ImageHeader{height, width, channels};
 }
 
-void save_png(const Image& image, const std::string& path) {
+void save_png(const Image& image, const std::string& path, const PngWriteOptions& options) {
   check_image_for_writing(image, path);
+  if (options.fast) {
+    PngBytes output;
+    if (!encode_png_fast(&image, &output)) throw ImageError(path + ": libpng could not encode the PNG: " + output.message);
+    write_image_file(path, output.bytes, options.sync);
+    return;
+  }
   std::vector<uint8_t> encoded;
   const int stride = static_cast<int>(image.width * image.channels);
   if (!stbi_write_png_to_func(append_to_vector, &encoded, static_cast<int>(image.width),
@@ -162,7 +213,7 @@ void save_png(const Image& image, const std::string& path) {
                               image.pixels.data(), stride)) {
     throw ImageError(path + ": stb_image_write could not encode the PNG");
   }
-  write_image_file(path, encoded);
+  write_image_file(path, encoded, options.sync);
 }
 
 void save_jpeg(const Image& image, const std::string& path, int quality) {

@@ -24,8 +24,17 @@ Image load_image(const std::string& path, int channels = 3);
 // The same from bytes already in memory; `name` is used in error messages.
 Image decode_image(const uint8_t* bytes, size_t size, const std::string& name, int channels = 3);
 
+struct PngWriteOptions {
+  // libpng at zlib level 1 with the Sub filter instead of stb_image_write's deflate:
+  // about twice as fast on noisy images, files ~5 % larger. For writing many images.
+  bool fast = false;
+  // fsync the file and its folder; false for bulk writes whose completeness is marked
+  // otherwise (a generated dataset's last, synced file).
+  bool sync = true;
+};
+
 // Written atomically (data/atomic_file.h: temporary file + fsync + rename).
-void save_png(const Image& image, const std::string& path);
+void save_png(const Image& image, const std::string& path, const PngWriteOptions& options = {});
 void save_jpeg(const Image& image, const std::string& path, int quality = 95);
 
 // The size and channel count stored in a JPEG/PNG header, read without decoding the
