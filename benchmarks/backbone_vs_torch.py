@@ -67,18 +67,25 @@ def torch_worker(network, height, width, batch, mode, threads):
     if network == "baseline":  # torch and torchvision imported, nothing built
         print(0.0, 0, peak_rss_kib())
         return
-    if network == "resnet50":
+    if network == "sgemm":  # the machine's probe
+        a, b = torch.randn(1024, 1024), torch.randn(1024, 1024)
+        mode = "probe"
+    elif network == "resnet50":
         model = torchvision.models.resnet50().eval()
     else:
         model = resnet_fpn_backbone(backbone_name="resnet50", weights=None, trainable_layers=3)
-    images = torch.randn(batch, 3, height, width)
-    if mode == "forward":
+    if mode == "probe":
+        def run():
+            torch.mm(a, b)
+    elif mode == "forward":
+        images = torch.randn(batch, 3, height, width)
         model.eval()
 
         def run():
             with torch.no_grad():
                 model(images)
     else:
+        images = torch.randn(batch, 3, height, width)
         model.train()
 
         def run():
@@ -103,6 +110,16 @@ def run_process(command, env):
         sys.exit(f"{' '.join(command)} failed:\n{out.stderr}")
     seconds, calls, rss = out.stdout.split()[-3:]
     return float(seconds), int(calls), int(rss)
+
+
+def probe(binary, threads):
+    """GFLOP/s of one 1024^3 sgemm, wise (oneDNN) and torch, each in a fresh process."""
+    env = dict(os.environ, OMP_NUM_THREADS=str(threads))
+    flops = 2 * 1024 ** 3 / 1e9
+    wise = run_process([binary, "--network", "sgemm"], env)[0]
+    torch = run_process([sys.executable, os.path.abspath(__file__), "--worker", "sgemm", "0", "0", "0", "probe",
+                         str(threads)], env)[0]
+    return f"sgemm 1024^3 probe: wise {flops / wise:.1f} GFLOP/s, torch {flops / torch:.1f} GFLOP/s"
 
 
 def measure(binary, case, threads, repeats):
@@ -149,7 +166,7 @@ def main():
     print(f"Baseline peak RSS (runtime only): wise {wise_base / 1024:.0f} MiB, torch {torch_base / 1024:.0f} MiB\n")
     missed = []
     for threads in [int(t) for t in args.threads.split(",")]:
-        print(f"## {threads} thread(s)\n")
+        print(f"## {threads} thread(s)\n\n{probe(args.binary, threads)} (before)\n")
         print("| case | wise ms (spread) | torch ms (spread) | wise/torch time | target | "
               "wise peak MiB | torch peak MiB | wise/torch memory |")
         print("|---|---|---|---|---|---|---|---|")
@@ -168,7 +185,7 @@ def main():
             print(f"| {case[0]} | {w_time * 1e3:.1f} ({w_spread:.0%}) | {t_time * 1e3:.1f} ({t_spread:.0%}) | "
                   f"{ratio:.2f} | <= {target} {'met' if ratio <= target else 'MISSED'} | {w_rss:.0f} | "
                   f"{t_rss:.0f} | {w_rss / t_rss:.2f} |", flush=True)
-        print()
+        print(f"\n{probe(args.binary, threads)} (after; a big drop from before means the run was disturbed)\n")
     print("## Targets (issue 15)")
     print("- forward <= 0.8x, forward+backward <= 0.9x torchvision's time, peak memory <= torchvision's: " +
           ("met everywhere" if not missed else "NOT met: " + "; ".join(missed)))

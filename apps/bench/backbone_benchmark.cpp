@@ -15,6 +15,9 @@
 //                 into the trainable parameters' gradients, zeroed before each step as
 //                 torch's zero_grad() does; no image gradient.
 //   baseline      nothing: the runtime's own peak memory.
+//   sgemm         the machine's probe: one 1024^3 sgemm (kernels/gemm.h), timed as the
+//                 rest; the driver prints it before and after each table (a drop means
+//                 the run was disturbed).
 // Threads: OMP_NUM_THREADS. Timing: apps/bench/timing.h (one warm-up call, then calls
 // until 0.1 s have passed, at least 2). Weights: torchvision's initialisation from a
 // fixed Philox seed (the time does not depend on the values).
@@ -27,6 +30,7 @@
 
 #include "apps/bench/timing.h"
 #include "apps/command_line.h"
+#include "kernels/gemm.h"
 #include "models/resnet.h"
 #include "models/resnet_fpn.h"
 #include "nn/parameter_buffer.h"
@@ -84,6 +88,17 @@ int main(int argc, char** argv) {
       return 0;
     }
     Generator generator{20261125, 0};
+    if (options.network == "sgemm") {
+      const int64_t n = 1024;
+      Tensor a = Tensor::empty({n, n}), b = Tensor::empty({n, n}), c = Tensor::empty({n, n});
+      uniform_(a, generator, -1.0f, 1.0f);
+      uniform_(b, generator, -1.0f, 1.0f);
+      report(bench::time_calls([&] {
+        kernels::gemm(Device::cpu, false, false, n, n, n, 1.0f, a.data<float>(), n, b.data<float>(), n, 0.0f,
+                      c.data<float>(), n);
+      }));
+      return 0;
+    }
     Tensor images = Tensor::empty({options.batch, 3, options.height, options.width});
     normal_(images, generator, 0.0f, 1.0f);
     ParameterBuffer buffer;
@@ -97,7 +112,7 @@ int main(int argc, char** argv) {
       return 0;
     }
     if (options.network != "resnet50_fpn")
-      throw std::invalid_argument("--network must be resnet50, resnet50_fpn or baseline, got " + options.network);
+      throw std::invalid_argument("--network must be resnet50, resnet50_fpn, baseline or sgemm, got " + options.network);
 
     ResNetFpnBackbone backbone(ResNetFpnConfig{}, buffer);
     buffer.allocate(Device::cpu);
