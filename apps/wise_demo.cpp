@@ -120,7 +120,7 @@ int main() {
     ParameterBuffer restored;
     restored.add("w", {n});
     restored.allocate(device);
-    const LoadReport report = load_into(path, restored.named_values());
+    const LoadReport report = load_into(path, restored.named_values_to_write());
     const bool same = restored.all_values().to_vector<float>() == parameters.all_values().to_vector<float>();
     std::printf("checkpoint: wrote %s, loaded %zu tensor(s) back: %s\n\n", path.c_str(),
                 report.loaded.size(), same ? "identical" : "DIFFERENT");

@@ -40,6 +40,7 @@ void MultilabelClassifier::initialize(Generator& generator) {
   const float bound = static_cast<float>(1.0 / std::sqrt(static_cast<double>(body_.channels(5))));
   Tensor bias = buffer_.value(fc_bias_);
   uniform_(bias, generator, -bound, bound);
+  buffer_.mark_changed();  // written through value() views
 }
 
 LoadReport MultilabelClassifier::load_imagenet_body(const std::string& path) {
@@ -49,7 +50,7 @@ LoadReport MultilabelClassifier::load_imagenet_body(const std::string& path) {
   // included; here the targets are the body's alone, under their file names.
   const std::string fc = prefix_ + "fc.";
   NamedTensors targets;
-  for (const auto& [name, value] : buffer_.named_values()) {
+  for (const auto& [name, value] : buffer_.named_values_to_write()) {
     if (name.rfind(prefix_, 0) == 0 && name.rfind(fc, 0) != 0) targets.emplace_back(name.substr(prefix_.size()), value);
   }
   LoadOptions options;

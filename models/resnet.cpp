@@ -138,7 +138,7 @@ void ResNet::initialize(Generator& generator) {
       if (block.has_downsample) conv_norm_initialize(block.downsample, buffer_, generator);
     }
   }
-  weights_changed();
+  buffer_.mark_changed();  // written through value() views
 }
 
 const ResNetFeatures& ResNet::forward(const Tensor& images, bool training) {
@@ -157,7 +157,9 @@ const ResNetFeatures& ResNet::forward(const Tensor& images, bool training) {
 // always in frozen_batch_norm, at inference in batch_norm. A fold is one pass over the
 // weights (ResNet-50: 100 MB each way, about the time of a third of its forward at
 // 224x224), so it is redone only where the folded weights can be stale:
-//  - everything on the first forward and after weights_changed() (a load);
+//  - everything on the first forward and whenever the buffer's version() moved (a
+//    load, an initialisation: the buffer counts those writes, so no caller has to
+//    remember to announce them);
 //  - frozen_batch_norm: the units whose conv trains, on every training forward (an
 //    optimizer step may follow each one) and on the first inference forward after one;
 //  - batch_norm: everything on the first inference forward after a training forward
@@ -168,7 +170,7 @@ void ResNet::fold_batch_norms(bool training) {
     if (training) folds_current_ = trainable_folds_current_ = false;
     return;
   }
-  const bool all = !folds_current_;
+  const bool all = !folds_current_ || folded_version_ != buffer_.version();
   if (!all && trainable_folds_current_ && !training) return;
   ResNetLayout& layout = *layout_;
   auto fold = [&](ConvNorm& unit) {
@@ -182,6 +184,7 @@ void ResNet::fold_batch_norms(bool training) {
     }
   }
   folds_current_ = true;
+  folded_version_ = buffer_.version();
   trainable_folds_current_ = !training;
 }
 

@@ -130,12 +130,6 @@ class ResNet {
   // d_features holds dL/dC2..dL/dC5 (undefined = zero).
   void backward(const ResNetFeatures& d_features, Tensor* d_images);
 
-  // Call after overwriting the weights of a model that has already run a forward
-  // (loading a checkpoint into it, say): the folded batch-norm weights are then
-  // recomputed on the next forward. (Training steps need no call: forward(images,
-  // true) refolds what an optimizer step can change.)
-  void weights_changed() { folds_current_ = false; }
-
   const ResNetConfig& config() const { return config_; }
   const std::string& prefix() const { return prefix_; }
   // Channels of C2..C5 (stage 2..5), e.g. 256, 512, 1024, 2048 for ResNet-50.
@@ -155,7 +149,9 @@ class ResNet {
   std::unique_ptr<ResNetActivations> activations_;
   ResNetFeatures features_;
   bool saved_for_backward_ = false;
-  bool folds_current_ = false;            // every folded weight matches the buffer
+  // Every folded weight matches the buffer as of its version() folded_version_.
+  bool folds_current_ = false;
+  uint64_t folded_version_ = 0;
   bool trainable_folds_current_ = false;  // ... including the trainable convs' (no training forward since)
 };
 

@@ -25,6 +25,7 @@ ResNetFpnBackbone::ResNetFpnBackbone(const ResNetFpnConfig& config, ParameterBuf
 void ResNetFpnBackbone::initialize(Generator& generator) {
   body_.initialize(generator);
   init_feature_pyramid_network(fpn_, buffer_, generator);
+  buffer_.mark_changed();  // written through value() views
 }
 
 const char* ResNetFpnBackbone::output_name(int level) {

@@ -45,9 +45,6 @@ class ResNetFpnBackbone {
   // kaiming_uniform_(a=1) weights and zero biases), from one generator.
   void initialize(Generator& generator);
 
-  // After overwriting the weights of a backbone that has already run (ResNet::weights_changed).
-  void weights_changed() { body_.weights_changed(); }
-
   // images (N, 3, H, W) on the buffer's device -> P2..P6 (kLevels tensors, owned by the
   // backbone, in the convolution backend's layout, overwritten by the next forward).
   // training = false: the body's inference path, nothing kept for backward.

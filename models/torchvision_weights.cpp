@@ -16,13 +16,13 @@ bool is_ignored_torchvision_key(const std::string& key) {
   return key.rfind("fc.", 0) == 0 || key == "num_batches_tracked" || ends_with(key, ".num_batches_tracked");
 }
 
-LoadReport load_torchvision_weights(const std::string& path, const ParameterBuffer& buffer,
+LoadReport load_torchvision_weights(const std::string& path, ParameterBuffer& buffer,
                                     const std::string& prefix) {
   WISE_CHECK(buffer.allocated(), "load_torchvision_weights(", path,
              "): allocate the ParameterBuffer before loading into it");
   // Targets under their file names (the prefix stripped).
   NamedTensors targets;
-  for (const auto& [name, value] : buffer.named_values()) {
+  for (const auto& [name, value] : buffer.named_values_to_write()) {
     if (name.rfind(prefix, 0) == 0) targets.emplace_back(name.substr(prefix.size()), value);
   }
   WISE_CHECK(!targets.empty(), "load_torchvision_weights(", path, "): no parameter of the buffer starts with \"",

@@ -26,7 +26,7 @@ namespace wise {
 // Targets: every parameter of `buffer` (which must be allocated) whose name
 // starts with `prefix` ("" = all: then the buffer must hold the backbone only).
 // Returns what was loaded and which file keys were ignored (report.unexpected).
-LoadReport load_torchvision_weights(const std::string& path, const ParameterBuffer& buffer,
+LoadReport load_torchvision_weights(const std::string& path, ParameterBuffer& buffer,
                                     const std::string& prefix = "");
 
 // True for the file keys load_torchvision_weights skips (fc.*, *.num_batches_tracked).

@@ -57,6 +57,7 @@ void ParameterBuffer::allocate(Device device, int world_size) {
     value_views_.push_back(values_.view(spec.offset, spec.shape));
     gradient_views_.push_back(spec.trainable ? gradients_.view(spec.offset, spec.shape) : Tensor());
   }
+  mark_changed();
 }
 
 int ParameterBuffer::index_of(const std::string& name) const {
@@ -91,6 +92,11 @@ std::vector<std::pair<std::string, Tensor>> ParameterBuffer::named_values() cons
   std::vector<std::pair<std::string, Tensor>> named;
   for (int i = 0; i < size(); ++i) named.emplace_back(specs_[i].name, value_views_[i]);
   return named;
+}
+
+std::vector<std::pair<std::string, Tensor>> ParameterBuffer::named_values_to_write() {
+  mark_changed();
+  return named_values();
 }
 
 void ParameterBuffer::require_allocated(const char* what) const {

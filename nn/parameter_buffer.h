@@ -59,8 +59,23 @@ class ParameterBuffer {
 
   void zero_gradients();
 
-  // (name, value view) in declaration order: the state dict to save or load.
+  // (name, value view) in declaration order: the state dict to save or compare.
+  // For reading: to write into it, take named_values_to_write().
   std::vector<std::pair<std::string, Tensor>> named_values() const;
+  // The same views, to write into (loading a state dict or a checkpoint): marks the
+  // parameters changed (see version()).
+  std::vector<std::pair<std::string, Tensor>> named_values_to_write();
+
+  // A change counter, so that a model caching values derived from its weights
+  // (ResNet's batch norms folded into its convs) notices a load without being told.
+  // It grows with every write that may reach any parameter: named_values_to_write()
+  // and mark_changed(), which code writing through value() views calls (initialisers).
+  // The one write that does not count is the optimizer's step, which updates the
+  // trainable range in place after every training step; a model that caches values
+  // derived from trainable parameters treats them as changed after every training
+  // forward.
+  void mark_changed() { ++version_; }
+  uint64_t version() const { return version_; }
 
  private:
   struct Spec {
@@ -75,6 +90,7 @@ class ParameterBuffer {
   std::vector<Tensor> value_views_, gradient_views_;
   Tensor values_, gradients_;
   int64_t trainable_numel_ = 0;
+  uint64_t version_ = 0;
 };
 
 }  // namespace wise

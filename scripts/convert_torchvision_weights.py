@@ -11,7 +11,10 @@ fc.weight: the names timm's resnet50.tv_in1k safetensors use too), so wise loads
 it with load_torchvision_weights (models/torchvision_weights.h), which skips fc.*
 and num_batches_tracked. Floating-point tensors are written as contiguous
 float32; integer ones (num_batches_tracked) as int64. Metadata: {"source": the
-input file's name, "arch": --arch, or guessed from the block count}.
+input file's name, "arch": --arch, or guessed from the block count, with "_fpn"
+when an FPN sits beside the ResNet, and "resnet_prefix" where the ResNet's keys
+do not start at the top ("body." in resnet_fpn_backbone, "backbone.body." in a
+Mask R-CNN)}. It prints the prefix that loads the file into wise's ResNet-FPN.
 
 Runs once, offline, with any torch; needs no safetensors package (the format is
 an 8-byte little-endian header size, a JSON header, then the raw tensor bytes).
@@ -54,13 +57,39 @@ def load_state_dict(path):
                      f"or a pickled nn.Module; found {type(loaded).__name__}")
 
 
+def resnet_prefix(state_dict):
+    """Where the ResNet's keys start: "" in an ImageNet classifier, "body." in
+    torchvision's resnet_fpn_backbone, "backbone.body." in a Mask R-CNN."""
+    stems = [k[:-len("conv1.weight")] for k in state_dict
+             if k.endswith("conv1.weight") and "layer" not in k]
+    return min(stems, key=len) if stems else ""
+
+
 def guess_arch(state_dict):
+    """resnet18 ... resnet152 from the block counts, with "_fpn" when an FPN sits
+    beside the ResNet (torchvision's "fpn." next to "body.")."""
+    prefix = resnet_prefix(state_dict)
     blocks = []
     for stage in range(1, 5):
-        indices = {int(k.split(".")[1]) for k in state_dict if k.startswith(f"layer{stage}.")}
+        head = f"{prefix}layer{stage}."
+        indices = {int(k[len(head):].split(".")[0]) for k in state_dict if k.startswith(head)}
         blocks.append(max(indices) + 1 if indices else 0)
-    bottleneck = any(".conv3." in k for k in state_dict)
-    return ARCHITECTURES.get((tuple(blocks), bottleneck), "unknown")
+    bottleneck = any(k.startswith(prefix) and ".conv3." in k for k in state_dict)
+    arch = ARCHITECTURES.get((tuple(blocks), bottleneck), "unknown")
+    parent = prefix[:-len("body.")] if prefix.endswith("body.") else None
+    if parent is not None and any(k.startswith(parent + "fpn.") for k in state_dict):
+        arch += "_fpn"
+    return arch
+
+
+def wise_prefix(state_dict):
+    """The prefix argument of load_torchvision_weights that loads this file into a
+    ResNetFpnBackbone declared under "backbone." (the names wise's detectors use)."""
+    # wise's name "backbone.body." + X is the file's resnet_prefix + X once the
+    # loader strips its prefix argument: "backbone.body." for ImageNet keys,
+    # "backbone." for resnet_fpn_backbone's body.*/fpn.*, "" for a Mask R-CNN's.
+    wise, prefix = "backbone.body.", resnet_prefix(state_dict)
+    return wise[:-len(prefix)] if prefix and wise.endswith(prefix) else (wise if not prefix else None)
 
 
 def safetensors_bytes(state_dict, metadata):
@@ -85,9 +114,15 @@ def safetensors_bytes(state_dict, metadata):
 
 def convert(source, destination, arch=None):
     """Writes `destination` from the checkpoint at `source`; returns (arch, tensor count)."""
-    state_dict = load_state_dict(source)
+    return write_converted(load_state_dict(source), source, destination, arch)
+
+
+def write_converted(state_dict, source, destination, arch=None):
     arch = arch or guess_arch(state_dict)
-    data = safetensors_bytes(state_dict, {"source": os.path.basename(source), "arch": arch})
+    metadata = {"source": os.path.basename(source), "arch": arch}
+    if resnet_prefix(state_dict):
+        metadata["resnet_prefix"] = resnet_prefix(state_dict)
+    data = safetensors_bytes(state_dict, metadata)
     temporary = destination + ".tmp"
     with open(temporary, "wb") as file:
         file.write(data)
@@ -101,8 +136,13 @@ def main():
     parser.add_argument("destination", help="the .safetensors file to write")
     parser.add_argument("--arch", help="metadata 'arch' (default: guessed, e.g. resnet50)")
     args = parser.parse_args()
-    arch, count = convert(args.source, args.destination, args.arch)
+    state_dict = load_state_dict(args.source)
+    arch, count = write_converted(state_dict, args.source, args.destination, args.arch)
     print(f"wrote {args.destination}: {count} tensors, arch {arch}")
+    prefix = wise_prefix(state_dict)
+    if prefix is not None:
+        print(f"load it into a ResNetFpnBackbone declared under \"backbone.\" with "
+              f"load_torchvision_weights(path, buffer, \"{prefix}\")")
     return 0
 
 

@@ -10,12 +10,14 @@ gradients, the image gradient and a sample of weight gradients (training mode) t
 temporary directory, then runs apps/bench/backbone_parity.cpp on it, which prints one row
 per tensor and fails above relative error 1e-4 (of each tensor's largest magnitude).
 
-    cmake -S . -B build -G Ninja -DWISE_CUDA=OFF && ninja -C build wise_backbone_parity
-    /usr/bin/python3 scripts/parity_resnet50_fpn.py --binary build/apps/wise_backbone_parity
+    scripts/test.sh   # or any build of the CPU backend into build/cpu
+    /usr/bin/python3 scripts/parity_resnet50_fpn.py [--binary build/cpu/apps/wise_backbone_parity]
 
 Options: --size 512 (image side), --depth 50 (18, 34, 50, 101), --keep DIR (write the files
 there and keep them), --seed 0. Needs torch and torchvision (Debian's python3-torch and
-python3-torchvision, or .venv-fixtures/bin/python). Takes a minute or two on a laptop CPU.
+python3-torchvision: `scripts/setup.sh --peer`); without them it prints why and exits 77,
+which ctest reports as skipped (tests/models/CMakeLists.txt runs it at 64 x 64 for every
+depth). Takes a minute or two on a laptop CPU at full size.
 """
 
 import argparse
@@ -25,20 +27,22 @@ import sys
 import tempfile
 
 os.environ.setdefault("OMP_NUM_THREADS", "1")
-import torch  # noqa: E402
-from torchvision.models.detection.backbone_utils import resnet_fpn_backbone  # noqa: E402
-from torchvision.ops import FrozenBatchNorm2d  # noqa: E402
+SKIPPED = 77  # ctest's SKIP_RETURN_CODE for this script
+try:
+    import torch  # noqa: E402
+    from torchvision.models.detection.backbone_utils import resnet_fpn_backbone  # noqa: E402
+    from torchvision.ops import FrozenBatchNorm2d  # noqa: E402
+except ImportError as error:
+    print(f"skipped: {sys.executable} cannot import torch/torchvision ({error}); "
+          "scripts/setup.sh --peer installs Debian's python3-torch and python3-torchvision")
+    sys.exit(SKIPPED)
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "tests", "fixtures"))
 from fixture_lib import safetensors_bytes  # noqa: E402  (the dependency-free writer)
 
 TRAINABLE_LAYERS = 3
-# Weight gradients compared (torchvision names under "backbone."), stem to FPN.
-GRADIENT_SAMPLE = ["body.layer2.0.conv1.weight", "body.layer2.0.downsample.0.weight",
-                   "body.layer3.5.conv2.weight", "body.layer4.2.conv3.weight",
-                   "fpn.inner_blocks.0.0.weight", "fpn.inner_blocks.3.0.bias",
-                   "fpn.layer_blocks.0.0.weight", "fpn.layer_blocks.2.0.bias"]
+DEPTHS = (18, 34, 50, 101)
 
 
 def build_backbone(depth):
@@ -56,6 +60,24 @@ def build_backbone(depth):
             if name.endswith("bias"):
                 parameter.copy_(torch.randn(parameter.shape) * 0.1)
     return model
+
+
+def gradient_sample(model):
+    """Weight gradients compared (torchvision names under "backbone."), read from the
+    model so that every depth gets its own: in each trainable stage, its first block's
+    first conv and downsample and its last block's last conv; the FPN's first and last
+    lateral and output convs, weight and bias."""
+    names = [name for name, parameter in model.named_parameters() if parameter.requires_grad]
+    sample = []
+    for stage in sorted({name.split(".")[1] for name in names if name.startswith("body.")}):
+        convs = [name for name in names if name.startswith(f"body.{stage}.") and
+                 name.endswith(".weight") and (".conv" in name or ".downsample.0" in name)]
+        sample += [convs[0], convs[-1]]
+        sample += [name for name in convs if name == f"body.{stage}.0.downsample.0.weight"]
+    for blocks in ("inner_blocks", "layer_blocks"):
+        fpn = [name for name in names if name.startswith(f"fpn.{blocks}.")]
+        sample += [fpn[0], fpn[1], fpn[-2], fpn[-1]]
+    return list(dict.fromkeys(sample))
 
 
 def write(path, tensors):
@@ -82,19 +104,24 @@ def export(directory, depth, size):
     io.update({f"d_P{i}": d for i, d in enumerate(d_outputs)})
     io["d_images"] = images_var.grad
     parameters = dict(model.named_parameters())
-    for name in GRADIENT_SAMPLE:
+    for name in gradient_sample(model):
         io["grad.backbone." + name] = parameters[name].grad
     write(os.path.join(directory, "io.safetensors"), io)
 
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--binary", required=True, help="the built wise_backbone_parity")
+    parser.add_argument("--binary", default=os.path.join(HERE, "..", "build", "cpu", "apps",
+                                                         "wise_backbone_parity"),
+                        help="the built wise_backbone_parity (default: build/cpu/apps/...)")
     parser.add_argument("--size", type=int, default=512)
-    parser.add_argument("--depth", type=int, default=50)
+    parser.add_argument("--depth", type=int, default=50, choices=DEPTHS)
     parser.add_argument("--keep", metavar="DIR", help="write the files here and keep them")
     parser.add_argument("--seed", type=int, default=0)
     args = parser.parse_args()
+    if not os.access(args.binary, os.X_OK):
+        parser.error(f"{args.binary} is not an executable; build the CPU backend first "
+                     "(scripts/test.sh builds build/cpu) or pass --binary")
     torch.manual_seed(args.seed)
     with tempfile.TemporaryDirectory() as scratch:
         directory = args.keep or scratch

@@ -262,7 +262,9 @@ CheckpointInfo load_checkpoint(const std::string& path, TrainingState& state, co
           "} but this run has {", join(sorted_run_names), "}");
 
   NamedTensors targets;
-  for (const auto& [name, value] : state.parameters.named_values()) targets.emplace_back(kModelPrefix + name, value);
+  for (const auto& [name, value] : state.parameters.named_values_to_write()) {
+    targets.emplace_back(kModelPrefix + name, value);
+  }
   for (const auto& [name, value] : state.optimizer.named_state()) targets.emplace_back(kOptimizerPrefix + name, value);
   for (const auto& [name, value] : state.buffers) targets.emplace_back(kBufferPrefix + name, value);
   load_into(path, targets);  // checks every name, shape and dtype before copying any

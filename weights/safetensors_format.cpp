@@ -247,6 +247,20 @@ void check_layout(const std::vector<SafetensorsEntry>& entries, uint64_t data_si
   }
 }
 
+// The formats a safetensors path most often holds by mistake, told by their first
+// bytes; nullptr when none is recognised. torch.save writes a zip archive (local file
+// header "PK\3\4") since PyTorch 1.6, and a pickle before that (protocol opcode
+// 0x80, then the protocol number 2..5).
+const char* foreign_format(const uint8_t* bytes, uint64_t size) {
+  if (size >= 4 && bytes[0] == 'P' && bytes[1] == 'K' && bytes[2] == 3 && bytes[3] == 4) {
+    return "a zip archive (what torch.save writes: a .pth or .pt checkpoint)";
+  }
+  if (size >= 2 && bytes[0] == 0x80 && bytes[1] >= 2 && bytes[1] <= 5) {
+    return "a Python pickle (an old-style torch.save .pth file)";
+  }
+  return nullptr;
+}
+
 }  // namespace
 
 SafetensorsError::SafetensorsError(SafetensorsErrorKind kind, const std::string& message)
@@ -293,6 +307,7 @@ std::string safetensors_shape_string(const std::vector<int64_t>& shape) {
 const char* safetensors_error_kind_name(SafetensorsErrorKind kind) {
   switch (kind) {
     case SafetensorsErrorKind::header_too_large: return "header_too_large";
+    case SafetensorsErrorKind::not_safetensors: return "not_safetensors";
     case SafetensorsErrorKind::truncated: return "truncated";
     case SafetensorsErrorKind::invalid_json: return "invalid_json";
     case SafetensorsErrorKind::bad_field: return "bad_field";
@@ -336,6 +351,15 @@ uint64_t parse_safetensors_header_size(const uint8_t* bytes, uint64_t file_size,
   }
   uint64_t header_size = 0;  // decoded byte by byte: correct on any host byte order
   for (int i = 0; i < 8; ++i) header_size |= static_cast<uint64_t>(bytes[i]) << (8 * i);
+  // Only an impossible size field is blamed on another format, so no valid file can
+  // ever be refused for its first bytes.
+  const bool impossible = header_size > kSafetensorsMaxHeaderBytes || header_size > file_size - 8;
+  if (const char* format = impossible ? foreign_format(bytes, 8) : nullptr) {
+    fail(SafetensorsErrorKind::not_safetensors, source_name,
+         std::string("not a safetensors file but ") + format +
+             "; convert it once with any python3 that has torch: "
+             "/usr/bin/python3 scripts/convert_torchvision_weights.py IN.pth OUT.safetensors");
+  }
   if (header_size > kSafetensorsMaxHeaderBytes) {
     fail(SafetensorsErrorKind::header_too_large, source_name,
          "header size field says " + std::to_string(header_size) + " bytes, more than the limit of " +

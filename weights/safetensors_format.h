@@ -47,6 +47,7 @@ std::string safetensors_shape_string(const std::vector<int64_t>& shape);  // "[6
 // One malformation class per value, so tests and callers can tell them apart.
 enum class SafetensorsErrorKind {
   header_too_large,      // header size field > kSafetensorsMaxHeaderBytes
+  not_safetensors,       // another format recognised by its first bytes (a PyTorch .pth: zip or pickle)
   truncated,             // file shorter than 8 bytes, than its header, or than the data it describes
   invalid_json,          // header is not JSON, not an object, or repeats a key
   bad_field,             // entry not an object; dtype/shape/data_offsets missing or wrongly typed
@@ -105,7 +106,9 @@ struct SafetensorsHeader {
 };
 
 // Validates the 8-byte size field and returns N. `bytes` must hold min(file_size, 8) bytes.
-// Throws truncated (file_size < 8 or 8 + N > file_size) or header_too_large.
+// Throws truncated (file_size < 8 or 8 + N > file_size) or header_too_large, or
+// not_safetensors where the size field is impossible and the first bytes are a format
+// users mistake for safetensors (a PyTorch .pth), naming it and the converter.
 uint64_t parse_safetensors_header_size(const uint8_t* bytes, uint64_t file_size,
                                        const std::string& source_name);
 

@@ -36,6 +36,9 @@ struct Options {
 
 Options parse(int argc, char** argv) {
   Options options;
+  // d_images is one of the compared tensors, so the frozen stages must save their
+  // activations (by default a training forward runs them on the inference path).
+  options.config.body.image_gradient = true;
   for (int i = 1; i < argc; ++i) {
     const std::string argument = argv[i];
     auto value = [&]() -> std::string {
@@ -88,7 +91,7 @@ int run(const Options& options) {
   ParameterBuffer parameters;
   ResNetFpnBackbone backbone(options.config, parameters, "backbone.");
   parameters.allocate(Device::cpu);
-  load_into(options.directory + "/weights.safetensors", parameters.named_values());
+  load_into(options.directory + "/weights.safetensors", parameters.named_values_to_write());
   const std::map<std::string, Tensor> io = read_tensors(options.directory + "/io.safetensors");
   const Tensor& images = stored(io, "images");
 

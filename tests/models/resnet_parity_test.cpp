@@ -16,11 +16,17 @@
 // within 1e-4).
 #include <gtest/gtest.h>
 
+#include <unistd.h>
+
 #include <cmath>
+#include <cstdio>
+#include <filesystem>
 #include <string>
 #include <vector>
 
 #include "models/resnet.h"
+#include "models/torchvision_weights.h"
+#include "weights/state_dict.h"
 #include "tests/support/compare.h"
 #include "tests/support/devices.h"
 #include "tests/support/fixtures.h"
@@ -190,6 +196,27 @@ TEST_P(ResNetParity, FrozenBatchNormTrainedThrough) {
     EXPECT_TRUE(relatively_close(gradient, net.fixture.floats(prefix + "grad." + name), name));
   }
   EXPECT_EQ(gradients, 4);
+}
+
+// Weights loaded into a model that has already run (its batch norms folded into the
+// convs from other weights) give torchvision's features, with nothing to call: the
+// load writes through the buffer's write path, whose version the fold checks.
+TEST_P(ResNetParity, WeightsLoadedAfterAForwardAreUsed) {
+  const std::string path = (std::filesystem::temp_directory_path() /
+                            ("wise_load_after_forward_" + arch() + "_" + std::to_string(::getpid()) + ".safetensors"))
+                               .string();
+  {
+    const ParityModel reference(arch(), Normalization::frozen_batch_norm, Device::cpu);
+    write_tensors(path, reference.buffer.named_values());
+  }
+  ParityModel net(arch(), Normalization::frozen_batch_norm, device());
+  Generator generator{5, 0};
+  net.model->initialize(generator);  // other weights...
+  net.model->forward(net.images, false);  // ...folded into the convs
+  const LoadReport report = load_torchvision_weights(path, net.buffer);
+  std::remove(path.c_str());
+  EXPECT_TRUE(report.missing.empty());
+  net.expect_features(net.model->forward(net.images, false), "eval");
 }
 
 INSTANTIATE_TEST_SUITE_P(ResNet, ResNetParity,

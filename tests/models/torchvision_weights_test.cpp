@@ -113,7 +113,7 @@ struct SmallModel {
   std::unique_ptr<ResNet> model;
 };
 
-std::string load_error(const std::string& path, const ParameterBuffer& buffer) {
+std::string load_error(const std::string& path, ParameterBuffer& buffer) {
   try {
     load_torchvision_weights(path, buffer);
   } catch (const std::exception& error) {

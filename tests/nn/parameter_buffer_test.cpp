@@ -63,6 +63,24 @@ TEST(ParameterBuffer, ViewsAliasTheOneBuffer) {
   EXPECT_EQ(survivor.to_vector<float>(), std::vector<float>(5, 3.0f));
 }
 
+// The version counts the writes a cache of derived values must notice (loads,
+// initialisation), and only those: reading does not move it.
+TEST(ParameterBuffer, VersionCountsWritePathsOnly) {
+  ParameterBuffer parameters = small_model();
+  parameters.allocate(Device::cpu);
+  const uint64_t allocated = parameters.version();
+  (void)parameters.named_values();
+  (void)parameters.value("fc.bias");
+  (void)parameters.trainable_values();
+  EXPECT_EQ(parameters.version(), allocated);
+  (void)parameters.named_values_to_write();
+  EXPECT_EQ(parameters.version(), allocated + 1);
+  parameters.mark_changed();
+  EXPECT_EQ(parameters.version(), allocated + 2);
+  // The write views are the same views as the read ones.
+  EXPECT_EQ(parameters.named_values_to_write()[0].second.data<float>(), parameters.value(0).data<float>());
+}
+
 TEST(ParameterBuffer, NamedErrors) {
   ParameterBuffer parameters = small_model();
   EXPECT_THROW(parameters.add("fc.bias", {5}), Error);

@@ -281,6 +281,17 @@ TEST_F(SafetensorsTest, HeaderSizeOver100MB) {
   expect_error(write_bytes("h.safetensors", le64(100000001) + "{}"), Kind::header_too_large);
 }
 
+// torch.save's two formats are named, with the converter to run.
+TEST_F(SafetensorsTest, PyTorchCheckpointsAreRecognised) {
+  const std::string zip = std::string("PK\x03\x04\0\0\x08\0", 8) + std::string(64, 'x');
+  const std::string pickle = std::string("\x80\x02\x8a\x0a\x6c\xfc\x9c\x46\xf9\x20\x6a\xa8", 12) +
+                             std::string(64, 'x');
+  for (const std::string& file : {write_bytes("resnet50-0676ba61.pth", zip), write_bytes("legacy.pth", pickle)}) {
+    const std::string message = expect_error(file, Kind::not_safetensors);
+    EXPECT_NE(message.find("scripts/convert_torchvision_weights.py"), std::string::npos) << message;
+  }
+}
+
 TEST_F(SafetensorsTest, HeaderLargerThanFile) {
   expect_error(write_bytes("h.safetensors", le64(1000) + "{}"), Kind::truncated);
 }
