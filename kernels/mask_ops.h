@@ -88,17 +88,6 @@ WISE_HD inline float mask_iou_from_counts(int64_t intersection, int64_t area_a, 
 
 // ---- paste_masks_in_image geometry --------------------------------------------------
 
-// a * b rounded on its own: nvcc and g++ -march=native would fuse it into a following
-// add (one rounding), while torch's expand_boxes runs `w_half *= scale` as its own op.
-WISE_HD inline float product_rounded(float a, float b) {
-#if defined(__CUDA_ARCH__)
-  return __fmul_rn(a, b);
-#else
-  volatile float product = a * b;
-  return product;
-#endif
-}
-
 // The integer box a mask is pasted into, inclusive corners (step 2 above).
 struct PasteBox {
   int64_t x1, y1, x2, y2;

@@ -75,13 +75,13 @@ TEST(SgdSettings, RulesResolvePerParameter) {
   SgdOptions options = prm_options();
   options.lr_multipliers.push_back({{"backbone.layer1.", "classifier."}, 7.0});  // second: never wins for backbone
   auto settings = [&](const std::string& name, const Shape& shape) {
-    return resolve_sgd_settings(name, shape, options);
+    return resolve_parameter_settings(name, shape, options);
   };
-  EXPECT_EQ(settings("backbone.layer1.conv.weight", {8, 8, 3, 3}), (SgdParameterSettings{0.01, 1e-4}));
-  EXPECT_EQ(settings("backbone.layer1.bn.weight", {8}), (SgdParameterSettings{0.01, 0.0}));
-  EXPECT_EQ(settings("backbone.layer1.bn.bias", {8}), (SgdParameterSettings{0.02, 0.0}));
-  EXPECT_EQ(settings("classifier.weight", {5, 8, 1, 1}), (SgdParameterSettings{7.0, 1e-4}));
-  EXPECT_EQ(settings("classifier.bias", {5}), (SgdParameterSettings{14.0, 0.0}));
+  EXPECT_EQ(settings("backbone.layer1.conv.weight", {8, 8, 3, 3}), (ParameterSettings{0.01, 1e-4}));
+  EXPECT_EQ(settings("backbone.layer1.bn.weight", {8}), (ParameterSettings{0.01, 0.0}));
+  EXPECT_EQ(settings("backbone.layer1.bn.bias", {8}), (ParameterSettings{0.02, 0.0}));
+  EXPECT_EQ(settings("classifier.weight", {5, 8, 1, 1}), (ParameterSettings{7.0, 1e-4}));
+  EXPECT_EQ(settings("classifier.bias", {5}), (ParameterSettings{14.0, 0.0}));
   // Without norm_bias_weight_decay everything decays.
   options.norm_bias_weight_decay.reset();
   EXPECT_EQ(settings("classifier.bias", {5}).weight_decay, 1e-4);
