@@ -38,6 +38,22 @@ void channel_chunk_sums(Device device, MemoryFormat format, int64_t N, int64_t C
       partial);
 }
 
+// The elementwise passes' work item: pixels [begin, end) of plane (n, c), one chunk of
+// kPlaneChunk of its H W pixels, walked as a strided run (contiguous in NCHW). Index
+// order: (n, c, chunk), over `channels` channels (C, or the padded count).
+constexpr int64_t kPlaneChunk = 1024;
+
+struct PlaneChunk {
+  int64_t n, c, begin, end;
+};
+
+WISE_HD inline PlaneChunk plane_chunk(int64_t index, int64_t channels, int64_t HW) {
+  const int64_t chunks_per_plane = ceil_div(HW, kPlaneChunk);
+  const int64_t plane = index / chunks_per_plane;
+  const int64_t begin = (index % chunks_per_plane) * kPlaneChunk;
+  return {plane / channels, plane % channels, begin, min_of(begin + kPlaneChunk, HW)};
+}
+
 }  // namespace
 
 // Layout: [partial sums A: C x chunks][partial sums B: C x chunks][per channel: 2 x C].
@@ -95,13 +111,12 @@ void batch_norm_transform(Device device, MemoryFormat format, int64_t N, int64_t
   // One element per (n, channel, chunk of the H W pixels), a strided run as in
   // batch_norm_backward; padding channels of a blocked format get zeros (oneDNN reads them).
   const int64_t padded_C = padded_channels(format, C);
-  const int64_t HW = H * W, chunk = 1024, chunks_per_plane = ceil_div(HW, chunk);
+  const int64_t HW = H * W;
   const int64_t stride = pixel_stride(format, C);
   parallel_for(
-      device, N * padded_C * chunks_per_plane,
+      device, N * padded_C * ceil_div(HW, kPlaneChunk),
       [=] WISE_HD(int64_t index) {
-        const int64_t plane = index / chunks_per_plane, c = plane % padded_C, n = plane / padded_C;
-        const int64_t begin = (index % chunks_per_plane) * chunk, end = min_of(begin + chunk, HW);
+        const auto [n, c, begin, end] = plane_chunk(index, padded_C, HW);
         float* out = output + physical_offset(format, C, H, W, n, c, 0, 0);
         if (c >= C) {
           for (int64_t p = begin; p < end; ++p) out[p * stride] = 0.0f;
@@ -115,7 +130,7 @@ void batch_norm_transform(Device device, MemoryFormat format, int64_t N, int64_t
           out[p * stride] = bias != nullptr ? scaled + bias[c] : scaled;
         }
       },
-      chunk);
+      kPlaneChunk);
 }
 
 void batch_norm_backward(Device device, MemoryFormat format, int64_t N, int64_t C, int64_t H, int64_t W,
@@ -153,13 +168,12 @@ void batch_norm_backward(Device device, MemoryFormat format, int64_t N, int64_t 
   if (d_input == nullptr) return;
   // One element per (n, c, chunk of the H W pixels): the channel's constants are read
   // once and the pixels are a strided run (contiguous in NCHW).
-  const int64_t HW = H * W, chunk = 1024, chunks_per_plane = ceil_div(HW, chunk);
+  const int64_t HW = H * W;
   const int64_t stride = pixel_stride(format, C);
   parallel_for(
-      device, N * C * chunks_per_plane,
+      device, N * C * ceil_div(HW, kPlaneChunk),
       [=] WISE_HD(int64_t index) {
-        const int64_t plane = index / chunks_per_plane, c = plane % C, n = plane / C;
-        const int64_t begin = (index % chunks_per_plane) * chunk, end = min_of(begin + chunk, HW);
+        const auto [n, c, begin, end] = plane_chunk(index, C, HW);
         const int64_t base = physical_offset(format, C, H, W, n, c, 0, 0);
         const float gain = weight != nullptr ? invstd[c] * weight[c] : invstd[c];
         const float g_mean = training ? static_cast<float>(grad_mean[c]) : 0.0f;
@@ -171,7 +185,7 @@ void batch_norm_backward(Device device, MemoryFormat format, int64_t N, int64_t 
           d_input[offset] += d_y * gain;
         }
       },
-      chunk);
+      kPlaneChunk);
 }
 
 void batch_norm_fold(Device device, int64_t O, int64_t per_output, const float* conv_weight,
