@@ -3,6 +3,7 @@
 
 #include <cmath>
 
+#include "kernels/chunk_sums.h"
 #include "kernels/launch.h"
 
 namespace wise::kernels {
@@ -16,32 +17,41 @@ WISE_HD inline double frozen_scale(const float* gamma, const float* variance, fl
 }
 
 // partial[c * chunks + k] = sum over chunk k of channel c of term(c, offset), the
-// channel's elements j = n H W + h W + w taken in order. A chunk walks each image's
-// part as a strided run (pixel_stride), not an index decode per element.
+// channel's elements j = n H W + h W + w taken in order (chunk_sums.h). A chunk walks
+// each image's part as a strided run (pixel_stride), not an index decode per element.
 template <class Term>
 void channel_chunk_sums(Device device, MemoryFormat format, int64_t N, int64_t C, int64_t H, int64_t W,
                         Term term, double* partial) {
-  const int64_t HW = H * W, M = N * HW;
-  const int64_t chunks = ceil_div(M, kBatchNormChunk);
+  const int64_t HW = H * W;
   const int64_t stride = pixel_stride(format, C);
-  parallel_for(device, C * chunks, [=] WISE_HD(int64_t item) {
-    const int64_t c = item / chunks, chunk = item % chunks;
-    const int64_t end = min_of((chunk + 1) * kBatchNormChunk, M);
-    double accumulator = 0.0;
-    for (int64_t j = chunk * kBatchNormChunk; j < end;) {
-      const int64_t n = j / HW, run_end = min_of(end, (n + 1) * HW);
-      const int64_t base = physical_offset(format, C, H, W, n, c, 0, 0);
-      for (int64_t pixel = j - n * HW; j < run_end; ++j, ++pixel) accumulator += term(c, base + pixel * stride);
-    }
-    partial[item] = accumulator;
-  }, kBatchNormChunk);
+  row_chunk_sums(
+      device, C, N * HW, kBatchNormChunk,
+      [=] WISE_HD(int64_t c, int64_t begin, int64_t end) {
+        double accumulator = 0.0;
+        for (int64_t j = begin; j < end;) {
+          const int64_t n = j / HW, run_end = min_of(end, (n + 1) * HW);
+          const int64_t base = physical_offset(format, C, H, W, n, c, 0, 0);
+          for (int64_t pixel = j - n * HW; j < run_end; ++j, ++pixel) accumulator += term(c, base + pixel * stride);
+        }
+        return accumulator;
+      },
+      partial);
 }
 
-// The in-order total of channel c's chunk results.
-WISE_HD inline double channel_total(const double* partial, int64_t chunks, int64_t c) {
-  double total = 0.0;
-  for (int64_t k = 0; k < chunks; ++k) total += partial[c * chunks + k];
-  return total;
+// The elementwise passes' work item: pixels [begin, end) of plane (n, c), one chunk of
+// kPlaneChunk of its H W pixels, walked as a strided run (contiguous in NCHW). Index
+// order: (n, c, chunk), over `channels` channels (C, or the padded count).
+constexpr int64_t kPlaneChunk = 1024;
+
+struct PlaneChunk {
+  int64_t n, c, begin, end;
+};
+
+WISE_HD inline PlaneChunk plane_chunk(int64_t index, int64_t channels, int64_t HW) {
+  const int64_t chunks_per_plane = ceil_div(HW, kPlaneChunk);
+  const int64_t plane = index / chunks_per_plane;
+  const int64_t begin = (index % chunks_per_plane) * kPlaneChunk;
+  return {plane / channels, plane % channels, begin, min_of(begin + kPlaneChunk, HW)};
 }
 
 }  // namespace
@@ -65,7 +75,7 @@ void batch_norm_statistics(Device device, MemoryFormat format, int64_t N, int64_
       device, format, N, C, H, W,
       [=] WISE_HD(int64_t, int64_t offset) { return static_cast<double>(input[offset]); }, partial);
   parallel_for(device, C, [=] WISE_HD(int64_t c) {
-    mean[c] = channel_total(partial, chunks, c) / static_cast<double>(M);
+    mean[c] = row_chunk_total(partial, chunks, c) / static_cast<double>(M);
   });
   channel_chunk_sums(
       device, format, N, C, H, W,
@@ -75,7 +85,7 @@ void batch_norm_statistics(Device device, MemoryFormat format, int64_t N, int64_
       },
       partial);
   parallel_for(device, C, [=] WISE_HD(int64_t c) {
-    const double squares = channel_total(partial, chunks, c);
+    const double squares = row_chunk_total(partial, chunks, c);
     const double variance = squares / static_cast<double>(M);  // biased: normalizes
     save_mean[c] = static_cast<float>(mean[c]);
     save_invstd[c] = static_cast<float>(1.0 / sqrt(variance + static_cast<double>(eps)));
@@ -101,13 +111,12 @@ void batch_norm_transform(Device device, MemoryFormat format, int64_t N, int64_t
   // One element per (n, channel, chunk of the H W pixels), a strided run as in
   // batch_norm_backward; padding channels of a blocked format get zeros (oneDNN reads them).
   const int64_t padded_C = padded_channels(format, C);
-  const int64_t HW = H * W, chunk = 1024, chunks_per_plane = ceil_div(HW, chunk);
+  const int64_t HW = H * W;
   const int64_t stride = pixel_stride(format, C);
   parallel_for(
-      device, N * padded_C * chunks_per_plane,
+      device, N * padded_C * ceil_div(HW, kPlaneChunk),
       [=] WISE_HD(int64_t index) {
-        const int64_t plane = index / chunks_per_plane, c = plane % padded_C, n = plane / padded_C;
-        const int64_t begin = (index % chunks_per_plane) * chunk, end = min_of(begin + chunk, HW);
+        const auto [n, c, begin, end] = plane_chunk(index, padded_C, HW);
         float* out = output + physical_offset(format, C, H, W, n, c, 0, 0);
         if (c >= C) {
           for (int64_t p = begin; p < end; ++p) out[p * stride] = 0.0f;
@@ -121,7 +130,7 @@ void batch_norm_transform(Device device, MemoryFormat format, int64_t N, int64_t
           out[p * stride] = bias != nullptr ? scaled + bias[c] : scaled;
         }
       },
-      chunk);
+      kPlaneChunk);
 }
 
 void batch_norm_backward(Device device, MemoryFormat format, int64_t N, int64_t C, int64_t H, int64_t W,
@@ -148,8 +157,8 @@ void batch_norm_backward(Device device, MemoryFormat format, int64_t N, int64_t 
         },
         sum_d_y_centred);
     parallel_for(device, C, [=] WISE_HD(int64_t c) {
-      const double total_d_y = channel_total(sum_d_y, chunks, c);
-      const double total_d_y_x_hat = channel_total(sum_d_y_centred, chunks, c) * invstd[c];
+      const double total_d_y = row_chunk_total(sum_d_y, chunks, c);
+      const double total_d_y_x_hat = row_chunk_total(sum_d_y_centred, chunks, c) * invstd[c];
       if (d_weight != nullptr) d_weight[c] += static_cast<float>(total_d_y_x_hat);
       if (d_bias != nullptr) d_bias[c] += static_cast<float>(total_d_y);
       grad_mean[c] = total_d_y / static_cast<double>(M);
@@ -159,13 +168,12 @@ void batch_norm_backward(Device device, MemoryFormat format, int64_t N, int64_t 
   if (d_input == nullptr) return;
   // One element per (n, c, chunk of the H W pixels): the channel's constants are read
   // once and the pixels are a strided run (contiguous in NCHW).
-  const int64_t HW = H * W, chunk = 1024, chunks_per_plane = ceil_div(HW, chunk);
+  const int64_t HW = H * W;
   const int64_t stride = pixel_stride(format, C);
   parallel_for(
-      device, N * C * chunks_per_plane,
+      device, N * C * ceil_div(HW, kPlaneChunk),
       [=] WISE_HD(int64_t index) {
-        const int64_t plane = index / chunks_per_plane, c = plane % C, n = plane / C;
-        const int64_t begin = (index % chunks_per_plane) * chunk, end = min_of(begin + chunk, HW);
+        const auto [n, c, begin, end] = plane_chunk(index, C, HW);
         const int64_t base = physical_offset(format, C, H, W, n, c, 0, 0);
         const float gain = weight != nullptr ? invstd[c] * weight[c] : invstd[c];
         const float g_mean = training ? static_cast<float>(grad_mean[c]) : 0.0f;
@@ -177,7 +185,7 @@ void batch_norm_backward(Device device, MemoryFormat format, int64_t N, int64_t 
           d_input[offset] += d_y * gain;
         }
       },
-      chunk);
+      kPlaneChunk);
 }
 
 void batch_norm_fold(Device device, int64_t O, int64_t per_output, const float* conv_weight,

@@ -3,6 +3,7 @@
 
 #include <cmath>
 
+#include "kernels/chunk_sums.h"
 #include "kernels/launch.h"
 
 namespace wise::kernels {
@@ -24,27 +25,17 @@ struct GroupLayout {
   }
 };
 
-// partial[s * chunks + k] = sum over chunk k of set s of term(s, offset).
+// partial[s * chunks + k] = sum over chunk k of set s of term(s, offset) (chunk_sums.h).
 template <class Term>
 void set_chunk_sums(Device device, const GroupLayout& layout, Term term, double* partial) {
-  const int64_t m = layout.set_size();
-  const int64_t chunks = ceil_div(m, kGroupNormChunk);
-  parallel_for(device, layout.N * layout.groups * chunks, [=] WISE_HD(int64_t item) {
-    const int64_t s = item / chunks, chunk = item % chunks;
-    const int64_t end = min_of((chunk + 1) * kGroupNormChunk, m);
-    double accumulator = 0.0;
-    for (int64_t j = chunk * kGroupNormChunk; j < end; ++j) {
-      accumulator += term(s, layout.set_element_offset(s, j));
-    }
-    partial[item] = accumulator;
-  }, kGroupNormChunk);
-}
-
-// The in-order total of row r's chunk results.
-WISE_HD inline double chunk_total(const double* partial, int64_t chunks, int64_t r) {
-  double total = 0.0;
-  for (int64_t k = 0; k < chunks; ++k) total += partial[r * chunks + k];
-  return total;
+  row_chunk_sums(
+      device, layout.N * layout.groups, layout.set_size(), kGroupNormChunk,
+      [=] WISE_HD(int64_t s, int64_t begin, int64_t end) {
+        double accumulator = 0.0;
+        for (int64_t j = begin; j < end; ++j) accumulator += term(s, layout.set_element_offset(s, j));
+        return accumulator;
+      },
+      partial);
 }
 
 int64_t forward_chunks(const GroupLayout& layout) { return ceil_div(layout.set_size(), kGroupNormChunk); }
@@ -75,7 +66,7 @@ void group_norm_forward(Device device, MemoryFormat format, int64_t N, int64_t C
       device, layout, [=] WISE_HD(int64_t, int64_t offset) { return static_cast<double>(input[offset]); },
       partial);
   parallel_for(device, sets,
-               [=] WISE_HD(int64_t s) { mean_double[s] = chunk_total(partial, chunks, s) / m; });
+               [=] WISE_HD(int64_t s) { mean_double[s] = row_chunk_total(partial, chunks, s) / m; });
   set_chunk_sums(
       device, layout,
       [=] WISE_HD(int64_t s, int64_t offset) {
@@ -84,7 +75,7 @@ void group_norm_forward(Device device, MemoryFormat format, int64_t N, int64_t C
       },
       partial);
   parallel_for(device, sets, [=] WISE_HD(int64_t s) {
-    const double variance = chunk_total(partial, chunks, s) / m;  // biased
+    const double variance = row_chunk_total(partial, chunks, s) / m;  // biased
     mean[s] = static_cast<float>(mean_double[s]);
     rstd[s] = static_cast<float>(1.0 / sqrt(variance + static_cast<double>(eps)));
   });
@@ -135,8 +126,8 @@ void group_norm_backward(Device device, MemoryFormat format, int64_t N, int64_t 
     partial_centred[item] = sum_centred;
   }, kGroupNormChunk);
   parallel_for(device, pairs, [=] WISE_HD(int64_t pair) {
-    total_d_y[pair] = chunk_total(partial_d_y, chunks, pair);
-    total_centred[pair] = chunk_total(partial_centred, chunks, pair);
+    total_d_y[pair] = row_chunk_total(partial_d_y, chunks, pair);
+    total_centred[pair] = row_chunk_total(partial_centred, chunks, pair);
   });
 
   if (d_weight != nullptr || d_bias != nullptr) {

@@ -18,8 +18,7 @@
 // Unlike torchvision's CPU loop (kept boxes x the not-yet-suppressed ones after them,
 // scalar, one thread), we compute every pair after the diagonal, but the 64-column
 // loop is branch-free over padded boxes, so g++ vectorises it (16 IoUs per AVX-512
-// instruction): on this project's CPU, 5000 random boxes take ~4.6 ms at 1 thread and
-// ~2.4 ms at 2 against torchvision 0.14's ~84 ms (20000: 72 / 38 ms against ~1060 ms).
+// instruction). Timings against torchvision: benchmarks/results/ (kernels-vs-torch).
 //
 // Memory: a full mask is n * ceil(n / 64) words, 1.25 GB for 100k boxes. We build it
 // in blocks of rows (block_rows * words * 8 <= mask_budget_bytes, 64 MiB by default):

@@ -197,6 +197,108 @@ WISE_HD inline RoiAlignTarget roi_align_target(const float* roi,
   return {level, static_cast<int64_t>(batch)};
 }
 
+// ---- One sample: its read and its scatter, the one expression each. ----------------
+
+// The bilinear value w1 v1 + w2 v2 + w3 v3 + w4 v4 of a sample's four tap values, in
+// torchvision's order. Every read of a sample goes through it (the element below and
+// the CPU's cached taps), so both give the same bits.
+WISE_HD inline float roi_align_interpolate(float w1, float w2, float w3, float w4, float v1, float v2,
+                                           float v3, float v4) {
+  return w1 * v1 + w2 * v2 + w3 * v3 + w4 * v4;
+}
+
+// Sample s of a plane (H x W, row-major).
+WISE_HD inline float roi_align_read_sample(const BilinearSample& s, const float* plane, int64_t W) {
+  return roi_align_interpolate(s.w1, s.w2, s.w3, s.w4, plane[s.y_low * W + s.x_low],
+                               plane[s.y_low * W + s.x_high], plane[s.y_high * W + s.x_low],
+                               plane[s.y_high * W + s.x_high]);
+}
+
+// Sample s's share of d_bin into a plane: d_bin w / count per tap, in torchvision's
+// order. `add(pointer, value)` is += on the CPU (each element owns its planes) and
+// atomicAdd on CUDA.
+template <class Add>
+WISE_HD inline void roi_align_scatter_sample(const BilinearSample& s, int64_t W, float count, float d_bin,
+                                             float* d_plane, const Add& add) {
+  add(d_plane + s.y_low * W + s.x_low, d_bin * s.w1 / count);
+  add(d_plane + s.y_low * W + s.x_high, d_bin * s.w2 / count);
+  add(d_plane + s.y_high * W + s.x_low, d_bin * s.w3 / count);
+  add(d_plane + s.y_high * W + s.x_high, d_bin * s.w4 / count);
+}
+
+// ---- The elements: one output, and one d_output's scatter. -------------------------
+
+// Forward element: output index = ((k C + c) PH + ph) PW + pw is the mean of bin
+// (ph, pw)'s samples of channel c, summed in roi_align_bin's order; 0 for a RoI that
+// reads nothing.
+WISE_HD inline float roi_align_forward_element(int64_t index, const RoiAlignLevels<const float*>& levels,
+                                               int64_t N, int64_t C, const float* rois,
+                                               const RoiAlignParameters& p) {
+  const int64_t PH = p.pooled_height, PW = p.pooled_width;
+  const int64_t pw = index % PW, ph = (index / PW) % PH, c = (index / (PW * PH)) % C;
+  const float* roi = rois + 5 * (index / (PW * PH * C));
+  const RoiAlignTarget target = roi_align_target(roi, levels, N);
+  if (target.level < 0) return 0.0f;
+  const RoiAlignLevel<const float*>& level = levels.level[target.level];
+  const int64_t H = level.height, W = level.width;
+  const float* plane = level.data + (target.batch * C + c) * H * W;
+  const RoiAlignGeometry g = roi_align_bin_geometry(roi, level.spatial_scale, p);
+  float sum = 0.0f;
+  roi_align_bin(g, ph, pw, H, W, [&](const BilinearSample& s) { sum += roi_align_read_sample(s, plane, W); });
+  return sum / g.count;
+}
+
+// Adds d_bin's share of every sample of bin (ph, pw) into the plane, in torchvision's
+// order (the backward of one output).
+template <class Add>
+WISE_HD inline void roi_align_scatter_bin(const RoiAlignGeometry& g, int64_t ph, int64_t pw, int64_t H,
+                                          int64_t W, float d_bin, float* d_plane, const Add& add) {
+  roi_align_bin(g, ph, pw, H, W, [&](const BilinearSample& s) {
+    roi_align_scatter_sample(s, W, g.count, d_bin, d_plane, add);
+  });
+}
+
+// Backward element: d_output index (as in the forward) scattered into its RoI's plane
+// (batch(roi), c) of its level.
+template <class Add>
+WISE_HD inline void roi_align_backward_element(int64_t index, const RoiAlignLevels<float*>& d_levels,
+                                               int64_t N, int64_t C, const float* rois,
+                                               const RoiAlignParameters& p, const float* d_output,
+                                               const Add& add) {
+  const int64_t PH = p.pooled_height, PW = p.pooled_width;
+  const int64_t pw = index % PW, ph = (index / PW) % PH, c = (index / (PW * PH)) % C;
+  const float* roi = rois + 5 * (index / (PW * PH * C));
+  const RoiAlignTarget target = roi_align_target(roi, d_levels, N);
+  if (target.level < 0) return;
+  const RoiAlignLevel<float*>& level = d_levels.level[target.level];
+  const int64_t H = level.height, W = level.width;
+  float* d_plane = level.data + (target.batch * C + c) * H * W;
+  const RoiAlignGeometry g = roi_align_bin_geometry(roi, level.spatial_scale, p);
+  roi_align_scatter_bin(g, ph, pw, H, W, d_output[index], d_plane, add);
+}
+
+// ---- A RoI's samples, collected once for many channels (the CPU's grain). ----------
+
+// Records a bin's samples (a functor, not a lambda: roi_align_bin is WISE_HD code).
+struct RoiAlignSampleCollector {
+  BilinearSample* samples;
+  int64_t* count;
+  WISE_HD void operator()(const BilinearSample& s) const { samples[(*count)++] = s; }
+};
+
+// Every bin's samples of one RoI, bin b = ph PW + pw after bin b - 1: bin b's are
+// samples[bin_end[b - 1] .. bin_end[b]) (from 0 for b = 0), in roi_align_bin's order.
+// samples holds PH PW grid_h grid_w entries, bin_end PH PW. Returns the total.
+WISE_HD inline int64_t roi_align_collect_samples(const RoiAlignGeometry& g, int64_t PH, int64_t PW, int64_t H,
+                                                 int64_t W, BilinearSample* samples, int64_t* bin_end) {
+  int64_t count = 0;
+  for (int64_t b = 0; b < PH * PW; ++b) {
+    roi_align_bin(g, b / PW, b % PW, H, W, RoiAlignSampleCollector{samples, &count});
+    bin_end[b] = count;
+  }
+  return count;
+}
+
 // output (K, C, ph, pw) from the levels' inputs (N, C, H_l, W_l), rois (K, 5).
 void roi_align_forward(Device device, const RoiAlignLevels<const float*>& levels, int64_t N,
                        int64_t C, const float* rois, int64_t K, const RoiAlignParameters& p,

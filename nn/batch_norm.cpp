@@ -38,17 +38,6 @@ float* channel_gradient(Tensor* gradient, int64_t C, Device device, const char* 
   return gradient != nullptr ? mutable_channel_vector(*gradient, C, device, what, false) : nullptr;
 }
 
-// A gradient to accumulate into: it must match `like` (shape, device, format).
-float* gradient_of(Tensor* gradient, const Tensor& like, const char* what) {
-  if (gradient == nullptr) return nullptr;
-  WISE_CHECK(gradient->defined() && gradient->dtype() == DType::float32 &&
-                 gradient->shape() == like.shape() && gradient->device() == like.device() &&
-                 gradient->format() == like.format(),
-             what, " must exist as ", like.describe(), " (gradients accumulate), got ",
-             gradient->defined() ? gradient->describe() : std::string("undefined"));
-  return gradient->data<float>();
-}
-
 void check_same(const Tensor& tensor, const Tensor& like, const char* what) {
   require_float_on(tensor, like.device(), what);
   WISE_CHECK(tensor.shape() == like.shape() && tensor.format() == like.format(), what,

@@ -1,4 +1,5 @@
-// ensure_tensor: reuse an output buffer when it fits, else allocate a new one.
+// ensure_tensor: reuse an output buffer when it fits, else allocate a new one;
+// and the checks every layer makes of its float inputs and accumulated gradients.
 //
 // Layers write their outputs through `Tensor&` parameters. A caller that keeps
 // its activation tensors between steps passes them back in and they are
@@ -25,6 +26,19 @@ inline void require_float_on(const Tensor& tensor, Device device, const char* wh
   WISE_CHECK(tensor.defined(), what, " is undefined");
   WISE_CHECK(tensor.dtype() == DType::float32 && tensor.device() == device, what,
              " must be float32 on ", kernels::device_name(device), ", got ", tensor.describe());
+}
+
+// The data of a gradient a backward accumulates into (+=): it must already exist
+// matching `like` (shape, device, format), so a missing buffer is a named error rather
+// than a silent fresh one. Null `gradient`: not wanted, returns null.
+inline float* gradient_of(Tensor* gradient, const Tensor& like, const char* what) {
+  if (gradient == nullptr) return nullptr;
+  WISE_CHECK(gradient->defined() && gradient->dtype() == DType::float32 &&
+                 gradient->shape() == like.shape() && gradient->device() == like.device() &&
+                 gradient->format() == like.format(),
+             what, " must exist as ", like.describe(), " (gradients accumulate), got ",
+             gradient->defined() ? gradient->describe() : std::string("undefined"));
+  return gradient->data<float>();
 }
 
 }  // namespace wise

@@ -32,17 +32,6 @@ const float* vector_of(const Tensor& tensor, const Shape& shape, Device device, 
   return tensor.data<float>();
 }
 
-// A gradient to accumulate into, matching `like` (shape, device, format); null when not wanted.
-float* gradient_of(Tensor* gradient, const Tensor& like, const char* what) {
-  if (gradient == nullptr) return nullptr;
-  WISE_CHECK(gradient->defined() && gradient->dtype() == DType::float32 &&
-                 gradient->shape() == like.shape() && gradient->device() == like.device() &&
-                 gradient->format() == like.format(),
-             what, " must exist as ", like.describe(), " (gradients accumulate), got ",
-             gradient->defined() ? gradient->describe() : std::string("undefined"));
-  return gradient->data<float>();
-}
-
 Tensor workspace_for(const Activation& a, Device device) {
   // Doubles in a float32 buffer: two floats per double (the allocator aligns to 64 bytes).
   const int64_t doubles = kernels::group_norm_workspace_size(a.N, a.C, a.H, a.W, a.groups);

@@ -90,6 +90,141 @@ void check_options(const TrainingLoopOptions& options) {
   WISE_CHECK(!options.out_dir.empty(), "training loop: out_dir is empty (where should checkpoints go?)");
 }
 
+// The output directory, created if need be, without the temporary files an interrupted
+// checkpoint write may have left in it.
+void prepare_out_dir(const std::string& out_dir, std::ostream& notes) {
+  std::error_code error;
+  fs::create_directories(out_dir, error);
+  WISE_CHECK(!error, out_dir, ": cannot create the output directory: ", error.message());
+  if (const int removed = remove_temporary_checkpoint_files(out_dir)) {
+    notes << "wise: removed " << removed << " temporary file(s) an interrupted checkpoint write left in " << out_dir
+          << "\n";
+  }
+}
+
+// Where to start: a fresh run (an out_dir without checkpoints), or, with resume, the
+// newest intact checkpoint, which restores `state` and sets the outcome's start
+// iteration and last checkpoint. Returns the log, kept up to the start iteration.
+JsonlLog start_or_resume(TrainingState& state, const TrainingLoopOptions& options, const std::string& log_path,
+                         std::ostream& notes, TrainingOutcome& outcome) {
+  const std::string& out_dir = options.out_dir;
+  if (!options.resume) {
+    const auto existing = list_checkpoints(out_dir);
+    WISE_CHECK(existing.empty(), out_dir, ": already holds checkpoints (newest: ", existing.back().second,
+               "); resume to continue that run, or choose another output directory");
+    return JsonlLog::create(log_path);
+  }
+  const auto latest = find_latest_checkpoint(out_dir, notes);
+  if (!latest) {
+    notes << "wise: no checkpoint to resume from in " << out_dir << "; starting at iteration 0\n";
+    return JsonlLog::create(log_path);
+  }
+  const CheckpointInfo info = load_checkpoint(*latest, state, options.config_json, options.config_may_differ);
+  WISE_CHECK(info.iteration <= options.total_iterations, *latest, ": the checkpoint is at iteration ",
+             info.iteration, ", past total_iterations = ", options.total_iterations);
+  outcome.start_iteration = info.iteration;
+  outcome.last_checkpoint = *latest;
+  JsonlLog log = JsonlLog::resume(log_path, info.iteration);
+  notes << "wise: resumed from " << *latest << " (iteration " << info.iteration << " of "
+        << options.total_iterations << ")\n";
+  return log;
+}
+
+ProgressOptions progress_options_of(const TrainingLoopOptions& options) {
+  ProgressOptions progress;
+  progress.terminal =
+      options.progress_terminal.value_or(options.progress_stream == &std::cerr && stderr_is_terminal());
+  progress.line_every_seconds = options.progress_every_seconds;
+  return progress;
+}
+
+// One step's forward and backward pass with the NaN guard's checks, all before the
+// update can carry a bad value into the parameters.
+struct CheckedStep {
+  StepResult result;
+  double loss = 0.0;           // the logged total (total_loss)
+  std::optional<double> norm;  // the gradient norm, when checked (and the loss was finite)
+  bool finite = true;          // false: stop before the update
+};
+
+CheckedStep forward_backward(TrainingState& state, const TrainingLoopOptions& options, const StepFunction& step,
+                             int64_t iteration) {
+  CheckedStep checked;
+  state.parameters.zero_gradients();
+  checked.result = step(iteration);
+  checked.loss = total_loss(checked.result.losses);
+  if (!all_finite(checked.result.losses) || !std::isfinite(checked.loss)) {
+    checked.finite = false;
+    return checked;
+  }
+  if (options.check_gradient_norm) {
+    checked.norm = gradient_norm(state.parameters);
+    checked.finite = std::isfinite(*checked.norm);
+  }
+  return checked;
+}
+
+// The log record of a completed step.
+LogRecord step_record(int64_t completed, double learning_rate, const CheckedStep& checked, double time) {
+  LogRecord record;
+  record.add("step", completed).add("lr", learning_rate).add("loss", checked.loss);
+  for (const auto& [name, value] : checked.result.losses) {
+    if (name != "loss") record.add(name, value);
+  }
+  if (checked.norm) record.add("grad_norm", *checked.norm);
+  for (const auto& [name, value] : checked.result.metrics) record.add(name, value);
+  record.add("time", time);
+  return record;
+}
+
+bool checkpoint_due(const TrainingLoopOptions& options, int64_t completed, int signal_number) {
+  return (options.checkpoint_every > 0 && completed % options.checkpoint_every == 0) ||
+         completed == options.total_iterations || signal_number != 0;
+}
+
+// Where a run reports: notes for the user, the JSONL log, the progress line.
+struct Reporting {
+  std::ostream& notes;
+  JsonlLog& log;
+  ProgressReporter& progress;
+};
+
+// Stops the run on a non-finite value: a log record, the message, no checkpoint.
+TrainingOutcome stop_non_finite(Reporting& reporting, TrainingOutcome outcome, int64_t failed_step,
+                                const LossTerms& terms, std::optional<double> norm, const std::string& message) {
+  outcome.status = TrainingOutcome::Status::non_finite;
+  outcome.message = message;
+  LogRecord record;
+  record.add("step", failed_step).add("event", "non_finite");
+  for (const auto& [name, value] : terms) record.add(name, value);
+  if (norm) record.add("grad_norm", *norm);
+  reporting.log.write(record);
+  reporting.progress.finish();
+  reporting.notes << "wise: " << outcome.message << "\n";
+  return outcome;
+}
+
+// Stops the run after a signal; the step's checkpoint is written.
+TrainingOutcome stop_interrupted(Reporting& reporting, TrainingOutcome outcome, int64_t total_iterations,
+                                 int signal_number) {
+  reporting.progress.finish();
+  outcome.status = TrainingOutcome::Status::interrupted;
+  outcome.signal = signal_number;
+  outcome.message = concat("stopped by ", signal_name(signal_number), " after step ", outcome.iteration, " of ",
+                           total_iterations, "; saved ", outcome.last_checkpoint, " (resume to continue)");
+  reporting.notes << "wise: " << outcome.message << "\n";
+  return outcome;
+}
+
+TrainingOutcome finish_completed(Reporting& reporting, TrainingOutcome outcome, int64_t total_iterations) {
+  reporting.progress.finish();
+  outcome.status = TrainingOutcome::Status::completed;
+  outcome.message = concat("trained ", total_iterations, " iterations",
+                           outcome.last_checkpoint.empty() ? "" : "; last checkpoint " + outcome.last_checkpoint);
+  return outcome;
+}
+
+
 }  // namespace
 
 int TrainingOutcome::exit_code() const {
@@ -109,129 +244,52 @@ TrainingOutcome run_training_loop(TrainingState& state, const LrSchedule& schedu
   std::ostream& notes = options.progress_stream ? *options.progress_stream : null_stream;
   const std::function<double()> clock = options.clock ? options.clock : steady_seconds;
   const std::function<double()> wall_clock = options.wall_clock ? options.wall_clock : unix_seconds;
-  const std::string& out_dir = options.out_dir;
-  const std::string log_path = (fs::path(out_dir) / "log.jsonl").string();
+  prepare_out_dir(options.out_dir, notes);
 
-  std::error_code error;
-  fs::create_directories(out_dir, error);
-  WISE_CHECK(!error, out_dir, ": cannot create the output directory: ", error.message());
-  if (const int removed = remove_temporary_checkpoint_files(out_dir)) {
-    notes << "wise: removed " << removed << " temporary file(s) an interrupted checkpoint write left in " << out_dir
-          << "\n";
-  }
-
-  // ---- Where to start: a fresh run, or the newest intact checkpoint. ----
   TrainingOutcome outcome;
-  std::optional<JsonlLog> log;
-  if (options.resume) {
-    if (const auto latest = find_latest_checkpoint(out_dir, notes)) {
-      const CheckpointInfo info = load_checkpoint(*latest, state, options.config_json, options.config_may_differ);
-      WISE_CHECK(info.iteration <= options.total_iterations, *latest, ": the checkpoint is at iteration ",
-                 info.iteration, ", past total_iterations = ", options.total_iterations);
-      outcome.start_iteration = info.iteration;
-      outcome.last_checkpoint = *latest;
-      log.emplace(JsonlLog::resume(log_path, info.iteration));
-      notes << "wise: resumed from " << *latest << " (iteration " << info.iteration << " of "
-            << options.total_iterations << ")\n";
-    } else {
-      notes << "wise: no checkpoint to resume from in " << out_dir << "; starting at iteration 0\n";
-    }
-  } else {
-    const auto existing = list_checkpoints(out_dir);
-    WISE_CHECK(existing.empty(), out_dir, ": already holds checkpoints (newest: ", existing.back().second,
-               "); resume to continue that run, or choose another output directory");
-  }
-  if (!log) log.emplace(JsonlLog::create(log_path));
+  JsonlLog log =
+      start_or_resume(state, options, (fs::path(options.out_dir) / "log.jsonl").string(), notes, outcome);
   outcome.iteration = outcome.start_iteration;
-
-  ProgressOptions progress_options;
-  progress_options.terminal = options.progress_terminal.value_or(options.progress_stream == &std::cerr &&
-                                                                 stderr_is_terminal());
-  progress_options.line_every_seconds = options.progress_every_seconds;
-  ProgressReporter progress(notes, options.total_iterations, outcome.start_iteration, progress_options, clock);
+  ProgressReporter progress(notes, options.total_iterations, outcome.start_iteration, progress_options_of(options),
+                            clock);
+  Reporting reporting{notes, log, progress};
   const StopSignalHandlers handlers(options.handle_signals);
-
-  // Stops the run on a non-finite value: a log record, the message, no checkpoint.
-  auto stop_non_finite = [&](int64_t failed_step, const LossTerms& terms, std::optional<double> norm,
-                             const std::string& message) {
-    outcome.status = TrainingOutcome::Status::non_finite;
-    outcome.message = message;
-    LogRecord record;
-    record.add("step", failed_step).add("event", "non_finite");
-    for (const auto& [name, value] : terms) record.add(name, value);
-    if (norm) record.add("grad_norm", *norm);
-    log->write(record);
-    progress.finish();
-    notes << "wise: " << outcome.message << "\n";
-    return outcome;
-  };
   int64_t last_checked_step = outcome.start_iteration;  // parameters known finite here
 
   for (int64_t iteration = outcome.start_iteration; iteration < options.total_iterations; ++iteration) {
     const int64_t completed = iteration + 1;
-    state.parameters.zero_gradients();
-    const StepResult result = step(iteration);
-    const double loss = total_loss(result.losses);
-
-    // The NaN guard, before the update can carry a bad value into the parameters.
-    std::optional<double> norm;
-    if (!all_finite(result.losses) || !std::isfinite(loss)) {
-      return stop_non_finite(completed, result.losses, norm,
-                             non_finite_message(completed, result.losses, norm, outcome.last_checkpoint));
-    }
-    if (options.check_gradient_norm) {
-      norm = gradient_norm(state.parameters);
-      if (!std::isfinite(*norm)) {
-        return stop_non_finite(completed, result.losses, norm,
-                               non_finite_message(completed, result.losses, norm, outcome.last_checkpoint));
-      }
+    const CheckedStep checked = forward_backward(state, options, step, iteration);
+    if (!checked.finite) {
+      return stop_non_finite(reporting, outcome, completed, checked.result.losses, checked.norm,
+                             non_finite_message(completed, checked.result.losses, checked.norm,
+                                                outcome.last_checkpoint));
     }
     const double learning_rate = schedule.lr_at(iteration);
     state.optimizer.step(learning_rate);
     outcome.iteration = completed;
 
     if (completed % options.log_every == 0 || completed == options.total_iterations) {
-      LogRecord record;
-      record.add("step", completed).add("lr", learning_rate).add("loss", loss);
-      for (const auto& [name, value] : result.losses) {
-        if (name != "loss") record.add(name, value);
-      }
-      if (norm) record.add("grad_norm", *norm);
-      for (const auto& [name, value] : result.metrics) record.add(name, value);
-      record.add("time", wall_clock());
-      log->write(record);
+      log.write(step_record(completed, learning_rate, checked, wall_clock()));
     }
-    progress.update(completed, loss, result.losses);
+    progress.update(completed, checked.loss, checked.result.losses);
 
     const int signal_number = stop_signal;
-    const bool checkpoint_due = (options.checkpoint_every > 0 && completed % options.checkpoint_every == 0) ||
-                                completed == options.total_iterations || signal_number != 0;
-    if (checkpoint_due) {
+    if (checkpoint_due(options, completed, signal_number)) {
       // An update can overflow finite gradients into Inf: never save such parameters.
       if (!all_finite(state.parameters.all_values())) {
-        return stop_non_finite(completed, result.losses, norm,
+        return stop_non_finite(reporting, outcome, completed, checked.result.losses, checked.norm,
                                non_finite_parameters_message(completed, last_checked_step, outcome.last_checkpoint));
       }
       last_checked_step = completed;
-      outcome.last_checkpoint = save_checkpoint(out_dir, completed, state, options.config_json, options.keep_last);
+      outcome.last_checkpoint =
+          save_checkpoint(options.out_dir, completed, state, options.config_json, options.keep_last);
       progress.message("wise: saved " + outcome.last_checkpoint);
     }
     if (signal_number != 0 && completed < options.total_iterations) {
-      progress.finish();
-      outcome.status = TrainingOutcome::Status::interrupted;
-      outcome.signal = signal_number;
-      outcome.message = concat("stopped by ", signal_name(signal_number), " after step ", completed, " of ",
-                               options.total_iterations, "; saved ", outcome.last_checkpoint,
-                               " (resume to continue)");
-      notes << "wise: " << outcome.message << "\n";
-      return outcome;
+      return stop_interrupted(reporting, outcome, options.total_iterations, signal_number);
     }
   }
-  progress.finish();
-  outcome.status = TrainingOutcome::Status::completed;
-  outcome.message = concat("trained ", options.total_iterations, " iterations",
-                           outcome.last_checkpoint.empty() ? "" : "; last checkpoint " + outcome.last_checkpoint);
-  return outcome;
+  return finish_completed(reporting, outcome, options.total_iterations);
 }
 
 }  // namespace wise

@@ -25,6 +25,7 @@
 #include <string>
 #include <tuple>
 
+#include "apps/bench/serve.h"
 #include "apps/bench/timing.h"
 #include "kernels/convolution.h"
 #include "kernels/cpu/parallel_for.h"
@@ -200,32 +201,21 @@ k::ConvolutionShape parse_shape(std::istringstream& words) {
 }
 
 int serve() {
-  std::string line;
-  while (std::getline(std::cin, line)) {
-    std::istringstream words(line);
-    std::string command;
-    words >> command;
-    if (command == "quit") break;
-    try {
-      std::pair<double, int> result;
-      if (command == "conv") {
-        std::string pass;
-        words >> pass;
-        result = time_convolution(pass, parse_shape(words));
-      } else if (command == "sgemm") {
-        int64_t M = 0, N = 0, K = 0;
-        words >> M >> N >> K;
-        result = time_sgemm(M, N, K);
-      } else {
-        throw Error("unknown request \"" + command + "\"");
-      }
-      std::printf("%.9f %d\n", result.first, result.second);
-    } catch (const std::exception& error) {
-      std::printf("error %s\n", error.what());
+  return bench::serve_requests([](const std::string& command, std::istringstream& words) {
+    std::pair<double, int> result;
+    if (command == "conv") {
+      std::string pass;
+      words >> pass;
+      result = time_convolution(pass, parse_shape(words));
+    } else if (command == "sgemm") {
+      int64_t M = 0, N = 0, K = 0;
+      words >> M >> N >> K;
+      result = time_sgemm(M, N, K);
+    } else {
+      throw Error("unknown request \"" + command + "\"");
     }
-    std::fflush(stdout);
-  }
-  return 0;
+    std::printf("%.9f %d\n", result.first, result.second);
+  });
 }
 
 // Our own table at 224 x 224, batch 1, for a quick look without the peer.

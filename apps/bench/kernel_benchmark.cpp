@@ -30,6 +30,7 @@
 #include <string>
 #include <vector>
 
+#include "apps/bench/serve.h"
 #include "apps/bench/timing.h"
 #include "kernels/device.h"
 #include "kernels/gemm.h"
@@ -362,21 +363,10 @@ Result run_case(const std::string& name, std::istringstream& words) {
 }
 
 int serve() {
-  std::string line;
-  while (std::getline(std::cin, line)) {
-    std::istringstream words(line);
-    std::string command;
-    words >> command;
-    if (command == "quit") break;
-    try {
-      const Result result = run_case(command, words);
-      std::printf("%.9f %d %s\n", result.timing.seconds, result.timing.calls, result.digest.c_str());
-    } catch (const std::exception& error) {
-      std::printf("error %s\n", error.what());
-    }
-    std::fflush(stdout);
-  }
-  return 0;
+  return bench::serve_requests([](const std::string& command, std::istringstream& words) {
+    const Result result = run_case(command, words);
+    std::printf("%.9f %d %s\n", result.timing.seconds, result.timing.calls, result.digest.c_str());
+  });
 }
 
 // Issue 13's sizes; --small shrinks them for a smoke test. The throughput is items per

@@ -12,6 +12,7 @@
 
 #include "models/fpn.h"
 #include "tests/support/compare.h"
+#include "tests/support/errors.h"
 #include "tests/support/gradient_checker.h"
 #include "tests/support/seeding.h"
 #include "tests/support/tensors.h"
@@ -20,15 +21,6 @@ namespace wise::testing {
 namespace {
 
 using ::testing::HasSubstr;
-
-std::string error_of(const std::function<void()>& action) {
-  try {
-    action();
-  } catch (const Error& error) {
-    return error.what();
-  }
-  return "(no error)";
-}
 
 TEST(FpnParameters, HaveTorchvisionNamesShapesAndExecutionOrder) {
   ParameterBuffer parameters;

@@ -13,6 +13,7 @@
 
 #include "models/resnet.h"
 #include "models/torchvision_weights.h"
+#include "tests/support/errors.h"
 #include "tests/support/fixtures.h"
 #include "weights/state_dict.h"
 
@@ -114,12 +115,7 @@ struct SmallModel {
 };
 
 std::string load_error(const std::string& path, ParameterBuffer& buffer) {
-  try {
-    load_torchvision_weights(path, buffer);
-  } catch (const std::exception& error) {
-    return error.what();
-  }
-  return "no error";
+  return testing::error_of<std::exception>([&] { load_torchvision_weights(path, buffer); });
 }
 
 TEST(TorchvisionWeights, MissingAndUnexpectedKeysAreNamed) {

@@ -12,6 +12,7 @@
 #include "kernels/cpu/parallel_for.h"
 #include "tests/support/compare.h"
 #include "tests/support/devices.h"
+#include "tests/support/errors.h"
 #include "tests/support/gradient_checker.h"
 #include "tests/support/seeding.h"
 #include "tests/support/tensors.h"
@@ -170,17 +171,6 @@ TEST(BatchNormDeterminism, EveryMemoryFormatGivesThePlainResultBitForBit) {
     SCOPED_TRACE(kernels::memory_format_name(format));
     expect_bitwise_equal(training_step(kLargeShape, format, 12), plain);
   }
-}
-
-// The error text of calling `call`, or "" if it did not throw.
-template <class Call>
-std::string error_of(Call call) {
-  try {
-    call();
-  } catch (const Error& error) {
-    return error.what();
-  }
-  return "";
 }
 
 TEST(BatchNormErrors, NameTheTensorAndTheExpectedShape) {

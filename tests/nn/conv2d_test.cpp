@@ -9,6 +9,7 @@
 #include "tests/reference/conv_reference.h"
 #include "tests/support/compare.h"
 #include "tests/support/devices.h"
+#include "tests/support/errors.h"
 #include "tests/support/gradient_checker.h"
 #include "tests/support/seeding.h"
 #include "tests/support/tensors.h"
@@ -130,15 +131,6 @@ TEST_P(Conv2dLayer, ChainStaysInTheBackendLayoutAndMatchesTheReference) {
 }
 
 INSTANTIATE_TEST_SUITE_P(Devices, Conv2dLayer, ::testing::ValuesIn(all_devices()), device_test_name);
-
-std::string error_of(const std::function<void()>& action) {
-  try {
-    action();
-  } catch (const Error& error) {
-    return error.what();
-  }
-  return "(no error)";
-}
 
 TEST(Conv2dErrors, NameTheTensorAndTheExpectedShape) {
   Tensor out;

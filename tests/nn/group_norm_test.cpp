@@ -13,6 +13,7 @@
 #include "kernels/cpu/parallel_for.h"
 #include "tests/support/compare.h"
 #include "tests/support/devices.h"
+#include "tests/support/errors.h"
 #include "tests/support/gradient_checker.h"
 #include "tests/support/seeding.h"
 #include "tests/support/tensors.h"
@@ -122,16 +123,6 @@ TEST(GroupNormDeterminism, EveryMemoryFormatGivesThePlainResultBitForBit) {
     SCOPED_TRACE(kernels::memory_format_name(format));
     expect_bitwise_equal(group_norm_step(kLargeShape, 4, format, 22), plain);
   }
-}
-
-template <class Call>
-std::string error_of(Call call) {
-  try {
-    call();
-  } catch (const Error& error) {
-    return error.what();
-  }
-  return "";
 }
 
 TEST(GroupNormErrors, NameTheTensorAndTheExpectedShape) {

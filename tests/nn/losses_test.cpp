@@ -12,6 +12,7 @@
 #include "nn/losses.h"
 #include "tests/support/compare.h"
 #include "tests/support/devices.h"
+#include "tests/support/errors.h"
 #include "tests/support/gradient_checker.h"
 #include "tests/support/seeding.h"
 #include "tests/support/tensors.h"
@@ -222,15 +223,6 @@ TEST(LossDeterminism, SameBitsAtOneAndTwoThreads) {
 // ---------------------------------------------------------------------------------------
 // Named errors and the output buffer.
 // ---------------------------------------------------------------------------------------
-
-std::string error_of(const std::function<void()>& action) {
-  try {
-    action();
-  } catch (const Error& error) {
-    return error.what();
-  }
-  return "(no error)";
-}
 
 void expect_error(const std::function<void()>& action, const std::string& fragment) {
   const std::string message = error_of(action);

@@ -14,6 +14,7 @@
 #include "nn/mask_targets.h"
 #include "tests/support/compare.h"
 #include "tests/support/devices.h"
+#include "tests/support/errors.h"
 #include "tests/support/seeding.h"
 #include "tests/support/tensors.h"
 
@@ -139,16 +140,11 @@ TEST(MaskTargetsDeterminism, CpuIsBitwiseIdenticalAtOneAndTwoThreads) {
   EXPECT_TRUE(bitwise_equal(two, one));
 }
 
-// Runs the op and returns its error message ("" when it did not throw).
+// Runs the op and returns its error message.
 std::string error_of(const Tensor& gt_masks, const Tensor& boxes, const Tensor& matched_idxs,
                      int64_t M) {
   Tensor targets;
-  try {
-    project_masks_on_boxes(gt_masks, boxes, matched_idxs, M, targets);
-  } catch (const Error& error) {
-    return error.what();
-  }
-  return "";
+  return testing::error_of([&] { project_masks_on_boxes(gt_masks, boxes, matched_idxs, M, targets); });
 }
 
 TEST(MaskTargetsErrors, NameTheTensorAndWhatWasExpected) {

@@ -6,13 +6,13 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
-#include <functional>
 #include <string>
 
 #include "kernels/resize_nearest.h"
 #include "nn/resize_nearest.h"
 #include "tests/support/compare.h"
 #include "tests/support/devices.h"
+#include "tests/support/errors.h"
 #include "tests/support/gradient_checker.h"
 #include "tests/support/seeding.h"
 #include "tests/support/tensors.h"
@@ -126,15 +126,6 @@ TEST_P(ResizeNearestLayer, BlockedFormatsMatchThePlainResult) {
   resize_nearest_forward(x.to_format(MemoryFormat::nhwc), size, wrong);
   EXPECT_EQ(wrong.format(), MemoryFormat::nhwc);
   EXPECT_EQ(wrong.shape(), plain_y.shape());
-}
-
-std::string error_of(const std::function<void()>& action) {
-  try {
-    action();
-  } catch (const Error& error) {
-    return error.what();
-  }
-  return "(no error)";
 }
 
 TEST_P(ResizeNearestLayer, BadInputsAreNamedErrors) {

@@ -4,20 +4,12 @@
 #include "nn/allocator.h"
 #include "nn/tensor.h"
 #include "tests/support/devices.h"
+#include "tests/support/errors.h"
 #include "tests/support/seeding.h"
 #include "tests/support/tensors.h"
 
 namespace wise::testing {
 namespace {
-
-std::string error_of(const std::function<void()>& action) {
-  try {
-    action();
-  } catch (const Error& error) {
-    return error.what();
-  }
-  return "(no error)";
-}
 
 TEST(Shape, BasicsAndErrors) {
   const Shape shape{2, 3, 4};

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "kernels/check.h"
+#include "tests/support/errors.h"
 #include "train/classification_metrics.h"
 
 namespace wise {
@@ -103,12 +104,7 @@ TEST(MultilabelMetrics, TableHasARowPerClassAndTheMeans) {
 TEST(MultilabelMetrics, BadInputsAreNamed) {
   auto message_of = [](const std::vector<float>& scores, const std::vector<float>& labels, int64_t images,
                        int64_t classes) {
-    try {
-      multilabel_metrics(scores, labels, images, classes);
-    } catch (const Error& error) {
-      return std::string(error.what());
-    }
-    return std::string("no error");
+    return testing::error_of([&] { multilabel_metrics(scores, labels, images, classes); });
   };
   EXPECT_NE(message_of({0.1f, 0.2f, 0.3f}, {0, 1, 0, 1}, 2, 2).find("scores must hold images x classes = 2 x 2 = 4 "
                                                                     "values, got 3"),

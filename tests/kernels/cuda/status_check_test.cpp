@@ -5,32 +5,26 @@
 
 #include "kernels/cuda/status_check.h"
 #include "kernels/device.h"
+#include "tests/support/errors.h"
 
 namespace {
 
-std::string message_of(const std::function<void()>& action) {
-  try {
-    action();
-  } catch (const wise::Error& error) {
-    return error.what();
-  }
-  return "(no error)";
-}
+using wise::testing::error_of;
 
 TEST(StatusCheck, CudaErrorNamesStatementStatusAndPlace) {
-  const std::string message = message_of([] { WISE_CUDA_CHECK(cudaErrorInsufficientDriver); });
+  const std::string message = error_of([] { WISE_CUDA_CHECK(cudaErrorInsufficientDriver); });
   EXPECT_NE(message.find("CUDA error 35 (cudaErrorInsufficientDriver"), std::string::npos) << message;
   EXPECT_NE(message.find("in `cudaErrorInsufficientDriver`"), std::string::npos) << message;
   EXPECT_NE(message.find("status_check_test.cpp:"), std::string::npos) << message;
 }
 
 TEST(StatusCheck, CublasAndCudnnErrorsAreNamed) {
-  EXPECT_NE(message_of([] { WISE_CUBLAS_CHECK(CUBLAS_STATUS_NOT_INITIALIZED); })
+  EXPECT_NE(error_of([] { WISE_CUBLAS_CHECK(CUBLAS_STATUS_NOT_INITIALIZED); })
                 .find("cuBLAS error 1 (CUBLAS_STATUS_NOT_INITIALIZED)"),
             std::string::npos);
-  EXPECT_NE(message_of([] { WISE_CUDNN_CHECK(CUDNN_STATUS_NOT_INITIALIZED); }).find("cuDNN error"),
+  EXPECT_NE(error_of([] { WISE_CUDNN_CHECK(CUDNN_STATUS_NOT_INITIALIZED); }).find("cuDNN error"),
             std::string::npos);
-  EXPECT_EQ(message_of([] { WISE_CUDA_CHECK(cudaSuccess); }), "(no error)");
+  EXPECT_EQ(error_of([] { WISE_CUDA_CHECK(cudaSuccess); }), "(no error)");
 }
 
 // Without a driver cudaGetDeviceCount fails (35 here); wise then reports 0
