@@ -27,9 +27,9 @@
 #include <nlohmann/json.hpp>
 
 #include "data/shapes.h"
+#include "nn/state_dict.h"
 #include "tests/train/tiny_trainer.h"
 #include "train/checkpoint.h"
-#include "weights/state_dict.h"
 
 extern char** environ;
 

@@ -5,7 +5,7 @@
 #include <filesystem>
 
 #include "nn/parameter_buffer.h"
-#include "weights/state_dict.h"
+#include "nn/state_dict.h"
 
 namespace wise {
 namespace {

@@ -1,4 +1,4 @@
-#include "weights/state_dict.h"
+#include "nn/state_dict.h"
 
 #include <algorithm>
 #include <set>
