@@ -43,7 +43,7 @@ class EvaluateApp : public ::testing::Test {
   void SetUp() override {
     directory_ = fs::temp_directory_path() / ("wise_evaluate_app_" + std::to_string(::getpid()));
     fs::create_directories(directory_);
-    ground_truth_ = std::string(WISE_TEST_DATA_DIR) + "/evaluation/ground_truth.json";
+    ground_truth_ = std::string(WISE_TEST_DATA_DIR) + "/ground_truth.json";
     // Every non-crowd annotation as a detection of score 1.
     const Dataset dataset = read_coco_dataset(ground_truth_);
     std::vector<Detection> detections;

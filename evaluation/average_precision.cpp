@@ -1,5 +1,5 @@
 // The voc and coco matching rules and their AP (see average_precision.h).
-#include "data/average_precision.h"
+#include "evaluation/average_precision.h"
 
 #include <algorithm>
 #include <cmath>

@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Writes the evaluation parity fixtures under tests/data/files/evaluation/.
+"""Writes the evaluation parity fixtures under tests/evaluation/files/.
 
 A small random ground truth (8 images of about 155 x 165, 3 classes plus one class with
 no ground truth, overlapping instances, VOC-like void bands, one crowd instance) and
@@ -10,16 +10,16 @@ results computed independently of wise's C++:
   voc   a numpy transcription of chainercv's calc_instance_segmentation_voc_prec_rec and
         calc_instance_segmentation_voc_ap (best-IoU GT, no fallback, VOC 2010+ envelope
         area), with wise's documented extension for ignored GT (crowd, outside a size
-        range), its stable tie rule and float32 IoU (data/evaluation.h);
+        range), its stable tie rule and float32 IoU (evaluation/evaluation.h);
   wise  pycocotools' COCOeval (segm, iouThrs [.25 .5 .75], maxDets [N], its 4 area
         ranges) run on the masks with void pixels removed and predictions with
         score < 0.5 dropped, as WISE's code;
   ABO   numpy, mean over non-crowd GT of the best IoU with any scored prediction of the
         same image, whatever its class.
 
-Every set of data/evaluation.h is written: all, small / medium / large, and the images
+Every set of evaluation/evaluation.h is written: all, small / medium / large, and the images
 with 1, 2, 3, 4, >4 objects. Run with the fixture venv from the repository root:
-    .venv-fixtures/bin/python tests/data/make_evaluation_fixtures.py
+    .venv-fixtures/bin/python tests/evaluation/make_evaluation_fixtures.py
 """
 import json
 import os
@@ -30,7 +30,7 @@ from pycocotools.coco import COCO
 from pycocotools.cocoeval import COCOeval
 
 VERSION = 1
-OUT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "files", "evaluation")
+OUT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "files")
 THRESHOLDS = [0.25, 0.5, 0.75]
 CATEGORIES = [(1, "cat"), (3, "dog"), (7, "cow"), (9, "bird")]  # bird: no ground truth
 SIZE_RANGES = {"small": (0, 32**2), "medium": (32**2, 96**2), "large": (96**2, 1e10)}
@@ -360,7 +360,7 @@ def main():
     results = [{"image_id": i, "category_id": c, "score": s, "segmentation": rle(m)}
                for i, c, s, m in predictions]
     cases = {"voc": ("voc", 100), "wise": ("wise", 100), "wise_max2": ("wise", 2)}
-    expected = {"version": VERSION, "generator": "tests/data/make_evaluation_fixtures.py",
+    expected = {"version": VERSION, "generator": "tests/evaluation/make_evaluation_fixtures.py",
                 "iou_thresholds": THRESHOLDS, "categories": [c for c, _ in CATEGORIES],
                 "cases": {}}
     for name, (protocol, max_detections) in cases.items():

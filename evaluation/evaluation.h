@@ -1,6 +1,6 @@
 // Instance-segmentation evaluation: mAP at IoU 0.25 / 0.5 / 0.75 and ABO, per class, by
 // object size and by number of objects per image (the WISE paper's Tables 1-3, Figure 5),
-// under one of two protocols. The matching and AP rules are in data/average_precision.h.
+// under one of two protocols. The matching and AP rules are in evaluation/average_precision.h.
 //
 //   voc  (default; chainercv's eval_instance_segmentation_voc, what later papers report):
 //        every prediction is scored as given; voc matching; AP = area under the precision

@@ -1,5 +1,5 @@
 // Tables and JSON for an EvaluationResult (see evaluation_report.h).
-#include "data/evaluation_report.h"
+#include "evaluation/evaluation_report.h"
 
 #include <cmath>
 #include <cstdio>

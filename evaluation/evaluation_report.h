@@ -15,7 +15,7 @@
 
 #include <string>
 
-#include "data/evaluation.h"
+#include "evaluation/evaluation.h"
 
 namespace wise::data {
 

@@ -1,5 +1,5 @@
 // Evaluation on hand-computed cases: the two matching rules and their AP
-// (data/average_precision.h), then evaluate() end to end on tiny in-memory datasets
+// (evaluation/average_precision.h), then evaluate() end to end on tiny in-memory datasets
 // (protocols, void pixels, ABO, breakdowns, bad input) and the report's JSON and tables.
 // Parity with chainercv's rule in numpy and with pycocotools on a random set is in
 // evaluation_parity_test.cpp.
@@ -8,9 +8,9 @@
 #include <cmath>
 #include <nlohmann/json.hpp>
 
-#include "data/average_precision.h"
-#include "data/evaluation.h"
-#include "data/evaluation_report.h"
+#include "evaluation/average_precision.h"
+#include "evaluation/evaluation.h"
+#include "evaluation/evaluation_report.h"
 
 namespace wise::data {
 namespace {

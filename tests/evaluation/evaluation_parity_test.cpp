@@ -2,7 +2,7 @@
 // with GT plus one without, overlapping instances, void bands, a crowd region, perturbed /
 // duplicated / wrong-class / false-positive / tied predictions): a numpy transcription of
 // chainercv's VOC rule for `voc`, pycocotools' COCOeval for `wise`, ABO in numpy.
-// tests/data/make_evaluation_fixtures.py writes files/evaluation/ (re-run it after
+// tests/evaluation/make_evaluation_fixtures.py writes files/ (re-run it after
 // changing it); this test reads them with data/coco.h.
 #include <gtest/gtest.h>
 
@@ -12,13 +12,13 @@
 #include <nlohmann/json.hpp>
 
 #include "data/coco.h"
-#include "data/evaluation.h"
+#include "evaluation/evaluation.h"
 
 namespace wise::data {
 namespace {
 
 constexpr int kFixtureVersion = 1;
-const std::string kFolder = std::string(WISE_TEST_DATA_DIR) + "/evaluation/";
+const std::string kFolder = std::string(WISE_TEST_DATA_DIR) + "/";
 
 nlohmann::json read_expected() {
   std::ifstream file(kFolder + "expected.json");
@@ -27,7 +27,7 @@ nlohmann::json read_expected() {
   if (json.at("version").get<int>() != kFixtureVersion) {
     throw std::runtime_error(kFolder + "expected.json has version " + json.at("version").dump() +
                              ", expected " + std::to_string(kFixtureVersion) +
-                             ": re-run tests/data/make_evaluation_fixtures.py");
+                             ": re-run tests/evaluation/make_evaluation_fixtures.py");
   }
   return json;
 }

@@ -1,7 +1,7 @@
 // The evaluation driver (see evaluation.h): per image, decode and pack the masks once and
 // compute every prediction x GT IoU; then run the protocol's matching and AP over each
 // evaluated set (all, sizes, objects per image), which only re-reads those IoUs.
-#include "data/evaluation.h"
+#include "evaluation/evaluation.h"
 
 #include <algorithm>
 #include <cmath>
@@ -10,7 +10,7 @@
 #include <stdexcept>
 #include <unordered_map>
 
-#include "data/average_precision.h"
+#include "evaluation/average_precision.h"
 #include "kernels/mask_ops.h"
 #include "nn/masks.h"
 
