@@ -1,5 +1,5 @@
 // Reading, validating and writing shapes configurations (see shapes_config.h).
-#include "data/shapes_config.h"
+#include "data/shapes/shapes_config.h"
 
 #include <algorithm>
 #include <cstdlib>
@@ -11,10 +11,10 @@
 #include <sstream>
 #include <stdexcept>
 
-#include "data/shapes_render.h"
+#include "data/shapes/shapes_render.h"
 
 #ifndef WISE_SHAPES_CONFIG_DIR
-#define WISE_SHAPES_CONFIG_DIR "data/configs"
+#define WISE_SHAPES_CONFIG_DIR "data/shapes/configs"
 #endif
 
 namespace wise::data {

@@ -1,4 +1,4 @@
-// The drawing half of the synthetic shapes dataset (data/shapes.h composes scenes from
+// The drawing half of the synthetic shapes dataset (data/shapes/shapes.h composes scenes from
 // it): a seeded random stream, the shape geometry (which pixels a shape owns), and
 // painting on a float RGB canvas (textured background, clutter, antialiased shapes,
 // pixel noise).
@@ -21,7 +21,7 @@
 #include <vector>
 
 #include "data/image.h"
-#include "data/shapes_config.h"
+#include "data/shapes/shapes_config.h"
 
 namespace wise::data {
 

@@ -5,11 +5,11 @@
 // supervision rather than pretty: classes differ only by shape (colours are random and
 // shared across classes), several instances of one class share an image, objects touch
 // and occlude each other, sizes vary ~8x, and the background carries textures and
-// stroke/blob distractors that are not objects. See data/configs/shapes-v1.json for the
-// frozen default and data/shapes_config.h for every knob.
+// stroke/blob distractors that are not objects. See data/shapes/configs/shapes-v1.json for the
+// frozen default and data/shapes/shapes_config.h for every knob.
 //
 // How an image is made (generate_shapes_image):
-//   1. background texture, then clutter (data/shapes_render.h);
+//   1. background texture, then clutter (data/shapes/shapes_render.h);
 //   2. plan the instances: their number and classes (all one class with
 //      probability same_class_probability);
 //   3. place them one at a time, bottom to top: freely (no overlap), touching an earlier
@@ -37,8 +37,8 @@
 #include "data/dataset.h"
 #include "data/image.h"
 #include "data/rle.h"
-#include "data/shapes_config.h"
-#include "data/shapes_render.h"
+#include "data/shapes/shapes_config.h"
+#include "data/shapes/shapes_render.h"
 
 namespace wise::data {
 

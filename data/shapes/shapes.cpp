@@ -1,6 +1,6 @@
 // Composing one synthetic shapes image: planning, placing and painting its instances
 // (see shapes.h for the steps and the rules they keep).
-#include "data/shapes.h"
+#include "data/shapes/shapes.h"
 
 #include <algorithm>
 #include <cmath>

@@ -18,7 +18,7 @@
 #include "data/coco.h"
 #include "data/image_io.h"
 #include "data/palette_png.h"
-#include "data/shapes.h"
+#include "data/shapes/shapes.h"
 
 namespace wise::data {
 namespace {

@@ -1,5 +1,5 @@
 // Shape geometry and painting for the synthetic shapes dataset (see shapes_render.h).
-#include "data/shapes_render.h"
+#include "data/shapes/shapes_render.h"
 
 #include <algorithm>
 #include <cmath>

@@ -1,6 +1,6 @@
-// The knobs of the synthetic shapes dataset (data/shapes.h), read from committed JSON.
+// The knobs of the synthetic shapes dataset (data/shapes/shapes.h), read from committed JSON.
 //
-// A configuration is frozen under its name: data/configs/shapes-v1.json is the default
+// A configuration is frozen under its name: data/shapes/configs/shapes-v1.json is the default
 // dataset every later target refers to ("train on shapes-v1"), so changing any value in
 // it -- or anything in the generator that changes its pixels -- means a new name
 // (shapes-v2), never an edit. tests/data/shapes_test.cpp pins a fingerprint of
@@ -9,7 +9,7 @@
 // Every field of the JSON is required and unknown fields are errors (a typo must not
 // silently fall back to a default); errors name the file, the field's path and what was
 // expected, e.g.
-//   "data/configs/x.json: field \"placement.touch_probability\": expected a number in
+//   "data/shapes/configs/x.json: field \"placement.touch_probability\": expected a number in
 //    [0, 1], found 1.5"
 #pragma once
 
@@ -87,7 +87,7 @@ struct ShapesConfig {
   int64_t image_height = 0;
   int64_t image_width = 0;
   // Category names, ids 1..K in this order; each must be a shape the renderer knows
-  // (shape_kind_names() in data/shapes_render.h).
+  // (shape_kind_names() in data/shapes/shapes_render.h).
   std::vector<std::string> classes;
   ShapesSplit train;
   ShapesSplit val;
@@ -122,7 +122,7 @@ ShapesConfig parse_shapes_config(const std::string& json_text, const std::string
 ShapesConfig shapes_config_by_name(const std::string& name);
 // `name_or_path`: a path when it ends in ".json" or names an existing file, else a name.
 ShapesConfig resolve_shapes_config(const std::string& name_or_path);
-// $WISE_SHAPES_CONFIG_DIR if set, else the source tree's data/configs.
+// $WISE_SHAPES_CONFIG_DIR if set, else the source tree's data/shapes/configs.
 std::string shapes_config_dir();
 // The configuration as JSON text (2-space indent), which parse_shapes_config reads back
 // to an equal configuration; written next to every generated dataset.
