@@ -1,6 +1,6 @@
 // Matcher and balanced sampler (see matcher.h): shape, dtype and option checks around
 // kernels/matcher.h.
-#include "nn/matcher.h"
+#include "models/detection/matcher.h"
 
 #include "nn/ensure.h"
 

@@ -1,6 +1,6 @@
 // Box operations and NMS (see boxes.h): shape, dtype and device checks around
 // kernels/box_ops.h and kernels/nms.h.
-#include "nn/boxes.h"
+#include "models/detection/boxes.h"
 
 #include <vector>
 

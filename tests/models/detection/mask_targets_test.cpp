@@ -11,7 +11,7 @@
 #include <vector>
 
 #include "kernels/cpu/parallel_for.h"
-#include "nn/mask_targets.h"
+#include "models/detection/mask_targets.h"
 #include "tests/support/compare.h"
 #include "tests/support/devices.h"
 #include "tests/support/seeding.h"

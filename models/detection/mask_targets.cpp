@@ -1,6 +1,6 @@
 // Mask-head targets (see mask_targets.h): checks, the two conversions of
 // kernels/mask_targets.h, then RoIAlign (kernels/roi_align.h) on the float masks.
-#include "nn/mask_targets.h"
+#include "models/detection/mask_targets.h"
 
 #include "kernels/mask_targets.h"
 #include "kernels/roi_align.h"

@@ -1,4 +1,4 @@
-// Anchors, the matcher and the balanced sampler (nn/anchors.h, nn/matcher.h):
+// Anchors, the matcher and the balanced sampler (models/detection/anchors.h, models/detection/matcher.h):
 // hand-computed examples (torchvision's FPN cell anchors, half-to-even rounding, the grid
 // order), matcher ties / thresholds / low-quality matches / NaN / empty inputs, sampler
 // properties (counts, membership, determinism per seed), named errors, and identical
@@ -15,8 +15,8 @@
 #include <tuple>
 
 #include "kernels/cpu/parallel_for.h"
-#include "nn/anchors.h"
-#include "nn/matcher.h"
+#include "models/detection/anchors.h"
+#include "models/detection/matcher.h"
 #include "tests/support/devices.h"
 #include "tests/support/tensors.h"
 

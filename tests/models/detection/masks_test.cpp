@@ -1,4 +1,5 @@
-// Tests of nn/masks.h beyond the op table: the bit-packed layout by hand, packed-set
+// Tests of nn/masks.h and models/detection/paste_masks.h (kept together: several tests
+// cover both) beyond the op table: the bit-packed layout by hand, packed-set
 // reuse, torchvision's box expansion at an exact tie, non-finite boxes, bitwise equality
 // at 1 and 2 CPU threads (sizes above the parallel threshold), and the error messages.
 #include <gmock/gmock.h>
@@ -11,6 +12,7 @@
 
 #include "kernels/cpu/parallel_for.h"
 #include "kernels/mask_ops.h"
+#include "models/detection/paste_masks.h"
 #include "nn/masks.h"
 #include "tests/support/seeding.h"
 

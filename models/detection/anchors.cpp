@@ -1,5 +1,5 @@
 // Anchor generation (see anchors.h): option checks around kernels/anchors.h.
-#include "nn/anchors.h"
+#include "models/detection/anchors.h"
 
 #include <string>
 

@@ -1,4 +1,4 @@
-// Box operations and NMS (nn/boxes.h): hand-computed examples, the threshold boundary,
+// Box operations and NMS (models/detection/boxes.h): hand-computed examples, the threshold boundary,
 // non-finite inputs, empty inputs, named errors, determinism across thread counts and
 // devices, and 100k boxes. The reference rows are in tests/op_table/box_cases.cpp,
 // torchvision parity in tests/fixtures/boxes_parity_test.cpp.
@@ -10,7 +10,7 @@
 #include <random>
 
 #include "kernels/cpu/parallel_for.h"
-#include "nn/boxes.h"
+#include "models/detection/boxes.h"
 #include "tests/reference/box_reference.h"
 #include "tests/support/compare.h"
 #include "tests/support/devices.h"
