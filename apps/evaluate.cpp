@@ -1,6 +1,6 @@
 // evaluate: mask mAP at IoU 0.25 / 0.5 / 0.75 and ABO of a COCO results file, per class,
 // by object size and by objects per image, under the `voc` (default) or `wise` protocol
-// (data/evaluation.h says what each computes).
+// (evaluation/evaluation.h says what each computes).
 //
 //   evaluate --ground-truth gt.json --results results.json [--protocol voc|wise]
 //            [--json out.json]
@@ -19,9 +19,9 @@
 #include "apps/command_line.h"
 #include "data/atomic_file.h"
 #include "data/coco.h"
-#include "data/evaluation.h"
-#include "data/evaluation_report.h"
 #include "data/voc.h"
+#include "evaluation/evaluation.h"
+#include "evaluation/evaluation_report.h"
 
 namespace {
 

@@ -1,10 +1,10 @@
-// make_shapes: writes a synthetic shapes dataset (data/shapes.h) from a committed
+// make_shapes: writes a synthetic shapes dataset (data/shapes/shapes.h) from a committed
 // configuration, e.g. the default
 //
 //   make_shapes --config shapes-v1 --out data/shapes-v1 [--voc]
 //               [--count-train N --count-val N] [--preview preview.png [--preview-index I]]
 //
-// --config takes a name (data/configs/<name>.json) or a path to a .json file. The
+// --config takes a name (data/shapes/configs/<name>.json) or a path to a .json file. The
 // counts override the configuration's (the images are a prefix of the full split).
 // --preview draws a train image (default 0) enlarged, next to itself with its instance
 // masks and class names over it.
@@ -18,7 +18,7 @@
 
 #include "apps/command_line.h"
 #include "data/draw.h"
-#include "data/shapes.h"
+#include "data/shapes/shapes.h"
 
 #ifdef _OPENMP
 #include <omp.h>
@@ -40,7 +40,7 @@ void print_usage(std::FILE* stream) {
   std::fprintf(stream,
                "usage: make_shapes [--config NAME|PATH.json] --out DIR [--voc]\n"
                "                   [--count-train N] [--count-val N] [--preview PNG [--preview-index I]]\n"
-               "  --config       a configuration in data/configs (default shapes-v1) or a file\n"
+               "  --config       a configuration in data/shapes/configs (default shapes-v1) or a file\n"
                "  --out          output folder: images/, annotations/, shapes_config.json\n"
                "  --voc          also write the PASCAL VOC layout\n"
                "  --count-train  number of train images (default: the configuration's)\n"

@@ -22,7 +22,7 @@
 #include "nn/allocator.h"
 #include "nn/parameter_buffer.h"
 #include "nn/random.h"
-#include "weights/state_dict.h"
+#include "nn/state_dict.h"
 
 namespace {
 

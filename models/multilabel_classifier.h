@@ -29,8 +29,8 @@
 #include "models/resnet.h"
 #include "nn/parameter_buffer.h"
 #include "nn/random.h"
+#include "nn/state_dict.h"
 #include "nn/tensor.h"
-#include "weights/state_dict.h"
 
 namespace wise {
 

@@ -19,7 +19,7 @@
 #include <string>
 
 #include "nn/parameter_buffer.h"
-#include "weights/state_dict.h"
+#include "nn/state_dict.h"
 
 namespace wise {
 

@@ -1,7 +1,8 @@
-// Mask operations over tensors: pairwise mask IoU (bit-packed), masks -> boxes, and
-// pasting Mask R-CNN's RoI masks into the image. The kernels, the bit-packed
-// representation, torchvision's paste arithmetic and the edge cases (IoU of two empty
-// masks = 0, box of an empty mask = zeros) are documented in kernels/mask_ops.h.
+// Mask operations over tensors: pairwise mask IoU (bit-packed) and masks -> boxes, the
+// one mask-IoU function of wise (evaluation uses it; proposals and Mask R-CNN will). The
+// kernels, the bit-packed representation and the edge cases (IoU of two empty masks = 0,
+// box of an empty mask = zeros) are documented in kernels/mask_ops.h. Pasting Mask
+// R-CNN's RoI masks into the image is models/detection/paste_masks.h.
 //
 // Masks are uint8 (N, H, W), any non-zero pixel foreground. Outputs are (re)allocated
 // with ensure_tensor and overwritten; nothing here has a gradient.
@@ -28,18 +29,5 @@ void mask_iou(const Tensor& masks_a, const Tensor& masks_b, Tensor& iou);
 // boxes (N, 4) float32 (x1, y1, x2, y2), x2 and y2 inclusive, of masks (N, H, W) uint8:
 // torchvision.ops.masks_to_boxes; an empty mask gives (0, 0, 0, 0).
 void masks_to_boxes(const Tensor& masks, Tensor& boxes);
-
-struct PasteMasksOptions {
-  int64_t image_height = 0;
-  int64_t image_width = 0;
-  int64_t padding = 1;      // torchvision's paste_masks_in_image(padding=1)
-  float threshold = 0.5f;   // output = probability > threshold
-};
-
-// masks (K, 1, M, M) float32 probabilities (the mask head's sigmoid of the chosen class),
-// boxes (K, 4) float32 (x1, y1, x2, y2) in image pixels -> output (K, image_height,
-// image_width) uint8 in {0, 1}: torchvision 0.14's paste_masks_in_image, thresholded.
-void paste_masks_in_image(const Tensor& masks, const Tensor& boxes,
-                          const PasteMasksOptions& options, Tensor& output);
 
 }  // namespace wise

@@ -112,7 +112,7 @@ class Optimizer {
   // [trainable_numel] named "<kind>.<buffer>", then ("<kind>.step", int64 [1] on
   // the CPU). These are the optimizer's own tensors, not copies, as
   // ParameterBuffer::named_values: saving writes them, and loading a file into
-  // them (weights/state_dict.h's load_into) restores the optimizer.
+  // them (nn/state_dict.h's load_into) restores the optimizer.
   std::vector<std::pair<std::string, Tensor>> named_state() const;
   // Copies exactly the tensors named_state() names (from any device) into the
   // state. Every name, shape and dtype is checked before anything is written.

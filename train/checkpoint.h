@@ -41,7 +41,7 @@
 #include "nn/parameter_buffer.h"
 #include "nn/random.h"
 #include "nn/sgd.h"
-#include "weights/state_dict.h"
+#include "nn/state_dict.h"
 
 namespace wise {
 

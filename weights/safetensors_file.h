@@ -1,6 +1,6 @@
 // Safetensors files on disk: read a header, read tensors' raw bytes, write a file atomically.
 //
-// Raw bytes only: the caller (weights/state_dict.*) owns dtypes, shapes and devices and
+// Raw bytes only: the caller (nn/state_dict.*) owns dtypes, shapes and devices and
 // hands this layer host buffers of exactly the entry's byte size. Data is little-endian,
 // which is also the host order: the build refuses big-endian hosts.
 //

@@ -63,7 +63,7 @@ enum class SafetensorsErrorKind {
   file_not_found,        // (file layer) no file at the path
   io_error,              // (file layer) open/read/write/fsync/rename failed
   invalid_argument,      // caller misuse: duplicate names, wrong buffer size, null data
-  // Loading into a model (weights/state_dict.h):
+  // Loading into a model (nn/state_dict.h):
   unexpected_tensor,     // the file holds tensors the model has no place for
   shape_mismatch,        // a tensor's shape differs from the model's
   dtype_mismatch,        // a tensor's dtype differs from the model's

@@ -22,7 +22,7 @@
 #include <vector>
 
 #include "models/resnet_fpn.h"
-#include "weights/state_dict.h"
+#include "nn/state_dict.h"
 
 namespace {
 

@@ -1,9 +1,9 @@
-// The synthetic shapes dataset (data/shapes.h, shapes_render.h, shapes_config.h):
+// The synthetic shapes dataset (data/shapes/shapes.h, shapes_render.h, shapes_config.h):
 // geometry against hand-computed areas, scene invariants (exact, disjoint, visible-enough
 // masks) against a naive re-composition, determinism at any thread count, the statistics
 // the configuration promises, the frozen shapes-v1 configuration and its fingerprint,
 // configuration errors, and the files written (COCO, VOC) read back.
-#include "data/shapes.h"
+#include "data/shapes/shapes.h"
 
 #include <gtest/gtest.h>
 
@@ -313,7 +313,7 @@ TEST(ShapesV1, FingerprintIsFrozen) {
   fingerprint.add(generate_shapes_image(config, config.val.seed, 0));
   EXPECT_EQ(fingerprint.hash, 7127033418058589935ULL)
       << "shapes-v1's images changed. If that was intended, it is a new dataset: copy "
-         "data/configs/shapes-v1.json to a new name (shapes-v2) and pin that one here.";
+         "data/shapes/configs/shapes-v1.json to a new name (shapes-v2) and pin that one here.";
 }
 
 TEST(ShapesV1, ConfigurationIsTheFrozenDefault) {

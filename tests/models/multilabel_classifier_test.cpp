@@ -14,9 +14,9 @@
 #include "nn/activation.h"
 #include "nn/allocator.h"
 #include "nn/random.h"
+#include "nn/state_dict.h"
 #include "tests/support/compare.h"
 #include "tests/support/gradient_checker.h"
-#include "weights/state_dict.h"
 
 namespace wise {
 namespace {

@@ -19,11 +19,11 @@
 #include <vector>
 
 #include "models/resnet_fpn.h"
+#include "nn/state_dict.h"
 #include "tests/support/compare.h"
 #include "tests/support/devices.h"
 #include "tests/support/fixtures.h"
 #include "tests/support/tensors.h"
-#include "weights/state_dict.h"
 
 namespace wise::testing {
 namespace {

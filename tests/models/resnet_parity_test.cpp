@@ -26,7 +26,7 @@
 
 #include "models/resnet.h"
 #include "models/torchvision_weights.h"
-#include "weights/state_dict.h"
+#include "nn/state_dict.h"
 #include "tests/support/compare.h"
 #include "tests/support/devices.h"
 #include "tests/support/fixtures.h"

@@ -13,9 +13,9 @@
 
 #include "models/resnet.h"
 #include "models/torchvision_weights.h"
+#include "nn/state_dict.h"
 #include "tests/support/errors.h"
 #include "tests/support/fixtures.h"
-#include "weights/state_dict.h"
 
 namespace wise {
 namespace {

@@ -13,10 +13,10 @@
 #include "nn/lr_schedule.h"
 #include "nn/parameter_buffer.h"
 #include "nn/sgd.h"
+#include "nn/state_dict.h"
 #include "tests/support/compare.h"
 #include "tests/support/devices.h"
 #include "tests/support/seeding.h"
-#include "weights/state_dict.h"
 
 namespace wise::testing {
 namespace {

@@ -1,4 +1,4 @@
-// Op-table rows for nn/anchors.h and nn/matcher.h (kernels/anchors.h, kernels/matcher.h)
+// Op-table rows for models/detection/anchors.h and models/detection/matcher.h (kernels/anchors.h, kernels/matcher.h)
 // against the naive references in tests/reference/anchor_reference.h.
 //
 // Anchors are integers plus rounded cell anchors: exact. Matcher rows use IoU matrices
@@ -10,8 +10,8 @@
 #include <vector>
 
 #include "kernels/philox.h"
-#include "nn/anchors.h"
-#include "nn/matcher.h"
+#include "models/detection/anchors.h"
+#include "models/detection/matcher.h"
 #include "tests/reference/anchor_reference.h"
 #include "tests/support/compare.h"
 #include "tests/support/op_table.h"

@@ -1,4 +1,4 @@
-// Op-table rows for nn/boxes.h (kernels/box_ops.h, kernels/nms.h) against the naive
+// Op-table rows for models/detection/boxes.h (kernels/box_ops.h, kernels/nms.h) against the naive
 // double references in tests/reference/box_reference.h.
 //
 // NMS rows use boxes on a grid of halves (every product and sum exact in float), so
@@ -9,7 +9,7 @@
 #include <string>
 #include <vector>
 
-#include "nn/boxes.h"
+#include "models/detection/boxes.h"
 #include "tests/reference/box_reference.h"
 #include "tests/support/compare.h"
 #include "tests/support/op_table.h"

@@ -1,13 +1,14 @@
-// Op-table rows for nn/masks.h against the naive references in
-// tests/reference/mask_reference.h: mask IoU at several densities (with empty, full and
-// identical masks, 1 x 1 masks, widths and pixel counts not multiples of 64),
-// masks_to_boxes (with empty masks), and paste_masks_in_image over random boxes (partly
-// outside, tiny, larger than the image; M = 28 and 14; padding 1 and 0).
+// Op-table rows for nn/masks.h and models/detection/paste_masks.h against the naive
+// references in tests/reference/mask_reference.h: mask IoU at several densities (with
+// empty, full and identical masks, 1 x 1 masks, widths and pixel counts not multiples
+// of 64), masks_to_boxes (with empty masks), and paste_masks_in_image over random boxes
+// (partly outside, tiny, larger than the image; M = 28 and 14; padding 1 and 0).
 #include <cmath>
 #include <random>
 #include <string>
 #include <vector>
 
+#include "models/detection/paste_masks.h"
 #include "nn/masks.h"
 #include "tests/reference/mask_reference.h"
 #include "tests/support/compare.h"

@@ -1,4 +1,4 @@
-// Op-table rows for nn/mask_targets.h (project_masks_on_boxes) against the naive double
+// Op-table rows for models/detection/mask_targets.h (project_masks_on_boxes) against the naive double
 // reference in tests/reference/mask_target_reference.h.
 //
 // Tolerance: the kernel computes sample coordinates in float, the reference in double;
@@ -8,7 +8,7 @@
 #include <string>
 #include <vector>
 
-#include "nn/mask_targets.h"
+#include "models/detection/mask_targets.h"
 #include "tests/reference/mask_target_reference.h"
 #include "tests/support/compare.h"
 #include "tests/support/op_table.h"

@@ -1,4 +1,4 @@
-// Naive references for the mask operations (nn/masks.h), written from the definitions,
+// Naive references for the mask operations (nn/masks.h, models/detection/paste_masks.h), written from the definitions,
 // independently of kernels/mask_ops.h: IoU by counting bytes (no bit packing), boxes
 // by scanning every pixel, and the paste as torchvision spells it: resize the padded
 // mask to the whole (h, w) box with interpolation matrices in double, then copy the

@@ -2,7 +2,7 @@
 
 #include <utility>
 
-#include "weights/state_dict.h"
+#include "nn/state_dict.h"
 
 #ifndef WISE_FIXTURE_DIR
 #error "WISE_FIXTURE_DIR must name tests/fixtures/data (set in tests/CMakeLists.txt)"

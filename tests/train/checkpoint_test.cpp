@@ -8,11 +8,11 @@
 #include <sstream>
 #include <string>
 
+#include "nn/state_dict.h"
 #include "tests/support/devices.h"
 #include "tests/train/tiny_trainer.h"
 #include "train/checkpoint.h"
 #include "weights/safetensors_file.h"
-#include "weights/state_dict.h"
 
 namespace wise::testing {
 namespace {

@@ -4,7 +4,7 @@
 // errors (no dataset, a bad flag) name the problem.
 //
 // The dataset is shapes-v1 shrunk (24 train and 8 val images of 64 x 64,
-// data/shapes.h) and generated into a scratch directory through the library; the
+// data/shapes/shapes.h) and generated into a scratch directory through the library; the
 // network is ResNet-18 at width 0.125 with batches of 4. The app is a separate
 // program, started with posix_spawn (no bare fork(): OpenMP's threads do not
 // survive one), found through WISE_TRAIN_CLASSIFIER (tests/CMakeLists.txt).
@@ -26,10 +26,10 @@
 
 #include <nlohmann/json.hpp>
 
-#include "data/shapes.h"
+#include "data/shapes/shapes.h"
+#include "nn/state_dict.h"
 #include "tests/train/tiny_trainer.h"
 #include "train/checkpoint.h"
-#include "weights/state_dict.h"
 
 extern char** environ;
 
