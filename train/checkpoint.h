@@ -4,8 +4,9 @@
 // where <iteration> is the number of optimizer steps completed. It holds
 //
 //   tensors   "model.<name>"      every ParameterBuffer value, frozen ones too
-//             "optimizer.<name>"  Sgd::named_state() ("optimizer.sgd.step",
-//                                 "optimizer.sgd.momentum_buffer")
+//             "optimizer.<name>"  Optimizer::named_state() ("optimizer.sgd.step",
+//                                 "optimizer.sgd.momentum_buffer"; Adam's
+//                                 "optimizer.adam.exp_avg", ...)
 //             "buffers.<name>"    TrainingState::buffers (e.g. BN running stats a
 //                                 model keeps outside its parameters)
 //   metadata  "format"            "wise.checkpoint.v1"
@@ -40,7 +41,7 @@
 #include "kernels/check.h"
 #include "nn/parameter_buffer.h"
 #include "nn/random.h"
-#include "nn/sgd.h"
+#include "nn/optimizer.h"
 #include "nn/state_dict.h"
 
 namespace wise {
@@ -49,7 +50,7 @@ namespace wise {
 // through them (parameters and buffers in place, on their device).
 struct TrainingState {
   ParameterBuffer& parameters;
-  Sgd& optimizer;
+  Optimizer& optimizer;  // SGD (nn/sgd.h) or Adam/AdamW (nn/adam.h)
   // Named random generators whose positions must survive a resume (data
   // augmentation, sampling): each is saved and restored by name.
   std::vector<std::pair<std::string, Generator*>> generators;

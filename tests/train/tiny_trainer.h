@@ -7,7 +7,7 @@
 //
 // It has everything a checkpoint must carry: trainable and frozen parameters
 // (a frozen "embed.scale" that the step never touches), SGD with momentum and
-// weight decay, a warm-up + multi-step schedule, a generator whose position
+// weight decay (or AdamW, on request), a warm-up + multi-step schedule, a generator whose position
 // advances every step, and a buffer outside the parameters (a step counter
 // the step bumps, standing in for BN running statistics). Faults on request,
 // at a chosen iteration: a NaN loss, a NaN gradient behind a finite loss, or an
@@ -21,6 +21,7 @@
 #include <filesystem>
 #include <fstream>
 #include <limits>
+#include <memory>
 #include <sstream>
 #include <optional>
 #include <string>
@@ -36,6 +37,7 @@
 #include "nn/lr_schedule.h"
 #include "nn/parameter_buffer.h"
 #include "nn/random.h"
+#include "nn/adam.h"
 #include "nn/sgd.h"
 #include "train/checkpoint.h"
 #include "train/training_loop.h"
@@ -45,10 +47,13 @@ namespace wise::testing {
 struct TinyTrainer {
   static constexpr int64_t kBatch = 8, kInputs = 6, kClasses = 4;
 
-  explicit TinyTrainer(int64_t hidden = 16, uint64_t init_seed = 1, Device device = Device::cpu)
+  enum class Solver { sgd, adamw };
+
+  explicit TinyTrainer(int64_t hidden = 16, uint64_t init_seed = 1, Device device = Device::cpu,
+                       Solver solver = Solver::sgd)
       : hidden_features(hidden), parameters(make_parameters(hidden, init_seed, device)),
-        optimizer(parameters, sgd_options()), schedule(schedule_options()),
-        buffer(Tensor::zeros({1}, DType::float32, device)) {}
+        owned_optimizer(make_optimizer(solver, parameters)), optimizer(*owned_optimizer),
+        schedule(schedule_options()), buffer(Tensor::zeros({1}, DType::float32, device)) {}
 
   TrainingState state() {
     return TrainingState{parameters, optimizer, {{"data", &data_generator}}, {{"steps_seen", buffer}}};
@@ -133,6 +138,12 @@ struct TinyTrainer {
     options.weight_decay = 1e-4;
     return options;
   }
+  static std::unique_ptr<Optimizer> make_optimizer(Solver solver, const ParameterBuffer& parameters) {
+    if (solver == Solver::sgd) return std::make_unique<Sgd>(parameters, sgd_options());
+    AdamOptions options = adamw_options(1e-2);
+    options.amsgrad = true;  // every Adam buffer in the checkpoint
+    return std::make_unique<Adam>(parameters, options);
+  }
   static LrScheduleOptions schedule_options() {
     LrScheduleOptions options;
     options.base_lr = 0.2;
@@ -144,7 +155,8 @@ struct TinyTrainer {
 
   int64_t hidden_features;
   ParameterBuffer parameters;
-  Sgd optimizer;
+  std::unique_ptr<Optimizer> owned_optimizer;
+  Optimizer& optimizer;
   LrSchedule schedule;
   Generator data_generator{/*seed=*/7, /*offset=*/0};
   Tensor buffer;
@@ -166,7 +178,7 @@ inline std::vector<double> train_by_hand(TinyTrainer& trainer, int64_t steps) {
 // Every bit of the state a resume must restore, for exact comparisons.
 struct StateBits {
   std::vector<float> parameters, buffer;
-  std::vector<float> momentum;
+  std::vector<float> optimizer_buffers;  // SGD's momentum, or Adam's moments, one after the other
   int64_t optimizer_steps = 0;
   uint64_t generator_seed = 0, generator_offset = 0;
   bool operator==(const StateBits& other) const {
@@ -176,7 +188,7 @@ struct StateBits {
                return std::memcmp(&x, &y, sizeof x) == 0;
              });
     };
-    return same(parameters, other.parameters) && same(buffer, other.buffer) && same(momentum, other.momentum) &&
+    return same(parameters, other.parameters) && same(buffer, other.buffer) && same(optimizer_buffers, other.optimizer_buffers) &&
            optimizer_steps == other.optimizer_steps && generator_seed == other.generator_seed &&
            generator_offset == other.generator_offset;
   }
@@ -187,7 +199,9 @@ inline StateBits state_bits(const TinyTrainer& trainer) {
   bits.parameters = trainer.parameters.all_values().to_vector<float>();
   bits.buffer = trainer.buffer.to_vector<float>();
   for (const auto& [name, tensor] : trainer.optimizer.named_state()) {
-    if (name == "sgd.momentum_buffer") bits.momentum = tensor.to_vector<float>();
+    if (tensor.dtype() != DType::float32) continue;  // the step count, below
+    const std::vector<float> values = tensor.to_vector<float>();
+    bits.optimizer_buffers.insert(bits.optimizer_buffers.end(), values.begin(), values.end());
   }
   bits.optimizer_steps = trainer.optimizer.steps();
   bits.generator_seed = trainer.data_generator.seed;
