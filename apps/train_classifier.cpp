@@ -45,9 +45,10 @@ void print_usage(std::FILE* stream) {
                "solver:\n"
                "  --iterations N        optimizer steps (default %lld)\n"
                "  --batch-size N        images per step (default %lld)\n"
+               "  --optimizer NAME      sgd, adam or adamw (default sgd)\n"
                "  --lr X                base learning rate (default %g)\n"
-               "  --momentum X          (default %g)\n"
-               "  --weight-decay X      (default %g; none on norm weights and biases)\n"
+               "  --momentum X          SGD's (default %g)\n"
+               "  --weight-decay X      (default %g; none on norm weights and biases; adamw: decoupled)\n"
                "  --warmup N            linear warm-up iterations (default %lld)\n"
                "  --milestones A,B,..   iterations where the lr drops x0.1 (default 2/3 and 8/9 of N)\n"
                "data:\n"
@@ -63,7 +64,9 @@ void print_usage(std::FILE* stream) {
                "  --keep-last N         checkpoints kept (default %d; 0: all)\n"
                "  --log-every N         JSONL record every N steps (default %lld)\n"
                "  --val-batch-size N    (default %lld)\n"
-               "  --no-val              skip the validation at the end\n",
+               "  --no-val              skip the validation at the end\n"
+               "  --export-body FILE    after training, the ResNet body as safetensors with torchvision's\n"
+               "                        names (what --weights loads)\n",
                defaults.depth, defaults.width_multiplier, normalization_name(defaults.norm),
                static_cast<long long>(defaults.iterations), static_cast<long long>(defaults.batch_size),
                defaults.base_lr, defaults.momentum, defaults.weight_decay,
@@ -78,6 +81,14 @@ Normalization parse_norm(const std::string& text) {
     if (text == normalization_name(norm)) return norm;
   }
   throw std::invalid_argument("--norm: expected batch_norm, group_norm or frozen_batch_norm, found \"" + text + "\"");
+}
+
+ClassifierTrainingOptions::Optimizer parse_optimizer(const std::string& text) {
+  using Optimizer = ClassifierTrainingOptions::Optimizer;
+  for (Optimizer optimizer : {Optimizer::sgd, Optimizer::adam, Optimizer::adamw}) {
+    if (text == optimizer_name(optimizer)) return optimizer;
+  }
+  throw std::invalid_argument("--optimizer: expected sgd, adam or adamw, found \"" + text + "\"");
 }
 
 std::vector<int64_t> parse_milestones(const std::string& text) {
@@ -124,6 +135,8 @@ Invocation parse_command_line(int argc, char** argv) {
       options.iterations = args.integer(1);
     } else if (args.is("--batch-size")) {
       options.batch_size = args.integer(1);
+    } else if (args.is("--optimizer")) {
+      options.optimizer = parse_optimizer(args.value());
     } else if (args.is("--lr")) {
       options.base_lr = args.number();
     } else if (args.is("--momentum")) {
@@ -162,6 +175,8 @@ Invocation parse_command_line(int argc, char** argv) {
       options.val_batch_size = args.integer(1);
     } else if (args.is("--no-val")) {
       options.validate = false;
+    } else if (args.is("--export-body")) {
+      options.export_body = args.value();
     } else {
       args.unknown();
     }
@@ -189,10 +204,10 @@ int main(int argc, char** argv) {
     threads = omp_get_max_threads();
 #endif
     const ClassifierTrainingOptions& options = command_line.options;
-    std::printf("train_classifier: ResNet-%d x%g (%s), %lld iterations of %lld images, lr %g, %d threads\n",
+    std::printf("train_classifier: ResNet-%d x%g (%s), %lld iterations of %lld images, %s lr %g, %d threads\n",
                 options.depth, options.width_multiplier, normalization_name(options.norm),
                 static_cast<long long>(options.iterations), static_cast<long long>(options.batch_size),
-                options.base_lr, threads);
+                optimizer_name(options.optimizer), options.base_lr, threads);
     std::fflush(stdout);
     const ClassifierTrainingResult result = train_multilabel_classifier(options);
     if (result.outcome.status != TrainingOutcome::Status::completed) {

@@ -15,7 +15,9 @@
 #include "data/loader.h"
 #include "nn/ensure.h"
 #include "nn/losses.h"
+#include "nn/adam.h"
 #include "nn/sgd.h"
+#include "nn/state_dict.h"
 #include "train/jsonl_log.h"
 
 namespace wise {
@@ -111,7 +113,8 @@ std::string config_json(const ClassifierTrainingOptions& options, const LrSchedu
                      {"num_classes", num_classes},
                      {"weights", options.weights}};
   config["data"] = {{"train_images", train_images}};
-  config["solver"] = {{"batch_size", options.batch_size},       {"base_lr", schedule.base_lr},
+  config["solver"] = {{"optimizer", optimizer_name(options.optimizer)},
+                      {"batch_size", options.batch_size},       {"base_lr", schedule.base_lr},
                       {"momentum", options.momentum},           {"weight_decay", options.weight_decay},
                       {"norm_bias_weight_decay", 0.0},          {"warmup_iters", schedule.warmup_iters},
                       {"warmup_factor", schedule.warmup_factor}, {"milestones", schedule.milestones},
@@ -124,6 +127,33 @@ std::string config_json(const ClassifierTrainingOptions& options, const LrSchedu
                      {"out_dir", options.out_dir},        {"checkpoint_every", options.checkpoint_every},
                      {"log_every", options.log_every}};
   return config.dump();
+}
+
+// SGD with momentum, or Adam / AdamW at torch's betas and eps; no weight decay on
+// norm weights and biases in any of them.
+std::unique_ptr<Optimizer> make_optimizer(const ClassifierTrainingOptions& options, const ParameterBuffer& parameters) {
+  if (options.optimizer == ClassifierTrainingOptions::Optimizer::sgd) {
+    SgdOptions sgd;
+    sgd.momentum = options.momentum;
+    sgd.weight_decay = options.weight_decay;
+    sgd.norm_bias_weight_decay = 0.0;
+    return std::make_unique<Sgd>(parameters, sgd);
+  }
+  AdamOptions adam;
+  adam.weight_decay = options.weight_decay;
+  adam.norm_bias_weight_decay = 0.0;
+  adam.decoupled_weight_decay = options.optimizer == ClassifierTrainingOptions::Optimizer::adamw;
+  return std::make_unique<Adam>(parameters, adam);
+}
+
+// The body's parameters (and BN statistics) under torchvision's names: every
+// parameter of the model but the fc head.
+void export_body(const ParameterBuffer& parameters, const std::string& path) {
+  NamedTensors body;
+  for (const auto& [name, value] : parameters.named_values()) {
+    if (name.rfind("fc.", 0) != 0) body.emplace_back(name, value);
+  }
+  write_tensors(path, body, {{"source", "train_classifier"}});
 }
 
 void check_options(const ClassifierTrainingOptions& options) {
@@ -206,6 +236,15 @@ void log_validation(const std::string& path, int64_t step, const ClassifierValid
 
 }  // namespace
 
+const char* optimizer_name(ClassifierTrainingOptions::Optimizer optimizer) {
+  switch (optimizer) {
+    case ClassifierTrainingOptions::Optimizer::sgd: return "sgd";
+    case ClassifierTrainingOptions::Optimizer::adam: return "adam";
+    case ClassifierTrainingOptions::Optimizer::adamw: return "adamw";
+  }
+  return "?";
+}
+
 std::vector<int64_t> default_milestones(int64_t iterations) {
   return {iterations * 2 / 3, iterations * 8 / 9};
 }
@@ -235,11 +274,7 @@ ClassifierTrainingResult train_multilabel_classifier(const ClassifierTrainingOpt
   model.initialize(init);
   if (!options.weights.empty()) model.load_imagenet_body(options.weights);
 
-  SgdOptions sgd_options;
-  sgd_options.momentum = options.momentum;
-  sgd_options.weight_decay = options.weight_decay;
-  sgd_options.norm_bias_weight_decay = 0.0;
-  Sgd optimizer(parameters, sgd_options);
+  const std::unique_ptr<Optimizer> optimizer = make_optimizer(options, parameters);
   LrScheduleOptions schedule_options;
   schedule_options.base_lr = options.base_lr;
   schedule_options.warmup_iters = std::min(options.warmup_iters, options.iterations);
@@ -264,7 +299,7 @@ ClassifierTrainingResult train_multilabel_classifier(const ClassifierTrainingOpt
   result.train_images = train_images;
   result.batches_per_epoch = batches.batches_per_epoch();
 
-  TrainingState state{parameters, optimizer, {}, {}};
+  TrainingState state{parameters, *optimizer, {}, {}};
   TrainingLoopOptions loop;
   loop.total_iterations = options.iterations;
   loop.checkpoint_every = options.checkpoint_every;
@@ -297,6 +332,9 @@ ClassifierTrainingResult train_multilabel_classifier(const ClassifierTrainingOpt
                       {{"accuracy", accuracy}, {"epoch", static_cast<double>(batch.epoch)}}};
   };
   result.outcome = run_training_loop(state, schedule, loop, step);
+  if (!options.export_body.empty() && result.outcome.status == TrainingOutcome::Status::completed) {
+    export_body(parameters, options.export_body);
+  }
 
   if (options.validate && result.outcome.status == TrainingOutcome::Status::completed) {
     result.validation = validate(model, val, options);

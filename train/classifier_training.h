@@ -9,8 +9,8 @@
 //          global average pool -> fc (K logits); from scratch, or the body from
 //          ImageNet weights (`weights`).
 //   loss   multilabel soft margin (one sigmoid per class, mean over classes and images)
-//   solver SGD with momentum and weight decay (none on norm weights and biases),
-//          linear warm-up, then x0.1 at each milestone
+//   solver SGD with momentum, or Adam / AdamW (nn/adam.h), with weight decay (none
+//          on norm weights and biases), linear warm-up, then x0.1 at each milestone
 //   augment horizontal flip and colour jitter (brightness, contrast, saturation),
 //          native size, ImageNet normalisation
 //   loop   run_training_loop (train/training_loop.h): checkpoints, --resume, the
@@ -57,11 +57,13 @@ struct ClassifierTrainingOptions {
   std::string weights;  // ImageNet body weights (safetensors, torchvision keys); "" = from scratch
 
   // Solver.
+  enum class Optimizer { sgd, adam, adamw };
+  Optimizer optimizer = Optimizer::sgd;
   int64_t iterations = 900;  // ~14 epochs of shapes-v1's 1,000 train images
   int64_t batch_size = 16;
   double base_lr = 0.1;
-  double momentum = 0.9;
-  double weight_decay = 1e-4;  // not on norm weights and biases
+  double momentum = 0.9;        // SGD's
+  double weight_decay = 1e-4;  // not on norm weights and biases (AdamW: decoupled)
   int64_t warmup_iters = 50;
   double warmup_factor = 0.1;
   // Iterations where the lr drops x0.1; empty: at 2/3 and 8/9 of `iterations`.
@@ -80,6 +82,10 @@ struct ClassifierTrainingOptions {
   int64_t log_every = 10;
   int64_t val_batch_size = 32;
   bool validate = true;  // at the end
+  // After a completed run: the ResNet body written as safetensors with torchvision's
+  // key names (conv1.weight, layer1.0.bn1.running_mean, ...; no fc), the file that
+  // --weights of this and later stages loads as an ImageNet body. "" = none.
+  std::string export_body;
 
   Device device = Device::cpu;
   std::ostream* progress_stream = &std::cerr;  // progress and notes; nullptr: silent
@@ -97,6 +103,8 @@ struct ClassifierTrainingResult {
   ClassifierValidation validation;
   int64_t train_images = 0, batches_per_epoch = 0;
 };
+
+const char* optimizer_name(ClassifierTrainingOptions::Optimizer optimizer);  // "sgd", "adam", "adamw"
 
 // The milestones used when options.milestones is empty.
 std::vector<int64_t> default_milestones(int64_t iterations);

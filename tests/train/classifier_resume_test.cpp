@@ -27,6 +27,8 @@
 #include <nlohmann/json.hpp>
 
 #include "data/shapes/shapes.h"
+#include "models/resnet.h"
+#include "models/torchvision_weights.h"
 #include "nn/state_dict.h"
 #include "tests/train/tiny_trainer.h"
 #include "train/checkpoint.h"
@@ -226,6 +228,36 @@ TEST_F(ClassifierApp, KilledAndResumedRunEndsWithTheTensorsAndLogOfAnUninterrupt
   // Resuming a finished run trains nothing and logs its validation once.
   ASSERT_TRUE(exited_with(run_app(resume, scratch.file("again.txt")), 0)) << read_file(scratch.file("again.txt"));
   EXPECT_EQ(log_records(killed_dir), resumed_log);
+}
+
+// AdamW trains through the app, its state travels in the checkpoint, and the
+// exported body is what --weights loads: torchvision's names, every one of a
+// ResNet's parameters and statistics, nothing else.
+TEST_F(ClassifierApp, AdamWRunExportsABodyThatLoadsAsImageNetWeights) {
+  ScratchDirectory scratch;
+  const std::string out = scratch.file("adamw"), body = scratch.file("body.safetensors");
+  std::vector<std::string> arguments = app_arguments(*dataset_, out);
+  for (const char* extra : {"--optimizer", "adamw", "--lr", "1e-3", "--export-body", "--no-val"}) {
+    arguments.push_back(extra);
+  }
+  arguments.insert(arguments.end() - 1, body);  // --export-body FILE, then --no-val
+  ASSERT_TRUE(exited_with(run_app(arguments, scratch.file("adamw.txt")), 0)) << read_file(scratch.file("adamw.txt"));
+  EXPECT_NE(read_file(scratch.file("adamw.txt")).find("adamw lr 0.001"), std::string::npos);
+  const auto checkpoint = read_tensors(checkpoint_path(out, kIterations));
+  EXPECT_TRUE(checkpoint.count("optimizer.adam.exp_avg") && checkpoint.count("optimizer.adam.step"));
+
+  ParameterBuffer buffer;
+  ResNetConfig config;
+  config.depth = 18;
+  config.width_multiplier = 0.125;
+  config.norm = Normalization::frozen_batch_norm;
+  ResNet body_model(config, buffer);
+  buffer.allocate(Device::cpu);
+  const LoadReport report = load_torchvision_weights(body, buffer);
+  EXPECT_EQ(report.loaded.size(), static_cast<size_t>(buffer.size()));
+  EXPECT_TRUE(report.unexpected.empty());
+  EXPECT_EQ(buffer.value("layer4.1.conv2.weight").to_vector<float>(),
+            checkpoint.at("model.layer4.1.conv2.weight").to_vector<float>());
 }
 
 TEST_F(ClassifierApp, ErrorsNameTheProblem) {
