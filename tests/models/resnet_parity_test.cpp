@@ -43,11 +43,6 @@ bool ends_with(const std::string& text, const std::string& suffix) {
   return text.size() >= suffix.size() && text.compare(text.size() - suffix.size(), suffix.size(), suffix) == 0;
 }
 
-// Every parameter as families/resnet.py makes it; running statistics from the file.
-void load_hashed_weights(const ParameterBuffer& buffer, const Fixture& fixture, const std::string& arch) {
-  testing::load_hashed_weights(buffer, fixture, arch + ".stats.");
-}
-
 ::testing::AssertionResult relatively_close(const Tensor& actual, const std::vector<float>& expected,
                                             const std::string& what, double relative = 1e-4) {
   double scale = 0.0;
@@ -69,7 +64,7 @@ struct ParityModel {
     config.trainable_layers = 5;
     model = std::make_unique<ResNet>(config, buffer);
     buffer.allocate(device);
-    load_hashed_weights(buffer, fixture, arch);
+    testing::load_hashed_weights(buffer, fixture, arch + ".stats.");  // running statistics from the file
     images = hashed(arch + ".input", {2, 3, 40, 40}, -1.0, 1.0).to(device);
   }
 
