@@ -7,7 +7,6 @@
 #include "nn/linear.h"
 #include "nn/pooling.h"
 #include "models/torchvision_weights.h"
-#include "weights/safetensors_file.h"
 
 namespace wise {
 
@@ -46,18 +45,8 @@ void MultilabelClassifier::initialize(Generator& generator) {
 LoadReport MultilabelClassifier::load_imagenet_body(const std::string& path) {
   WISE_CHECK(buffer_.allocated(), "MultilabelClassifier::load_imagenet_body(", path,
              "): allocate the ParameterBuffer first");
-  // load_torchvision_weights targets every parameter under a prefix, our fc
-  // included; here the targets are the body's alone, under their file names.
-  const std::string fc = prefix_ + "fc.";
-  NamedTensors targets;
-  for (const auto& [name, value] : buffer_.named_values_to_write()) {
-    if (name.rfind(prefix_, 0) == 0 && name.rfind(fc, 0) != 0) targets.emplace_back(name.substr(prefix_.size()), value);
-  }
-  LoadOptions options;
-  for (const SafetensorsEntry& entry : read_safetensors_header(path).entries) {
-    if (is_ignored_torchvision_key(entry.name)) options.ignore_prefixes.push_back(entry.name);
-  }
-  return load_into(path, targets, options);
+  // The body's parameters alone, under their file names; our fc keeps its values.
+  return load_torchvision_weights(path, buffer_, prefix_, "fc.");
 }
 
 const Tensor& MultilabelClassifier::forward(const Tensor& images, bool training) {

@@ -141,16 +141,31 @@ void ResNet::initialize(Generator& generator) {
   buffer_.mark_changed();  // written through value() views
 }
 
-const ResNetFeatures& ResNet::forward(const Tensor& images, bool training) {
-  WISE_CHECK(buffer_.allocated(), "ResNet::forward: allocate the ParameterBuffer (and load or initialise the "
-                                  "weights) first");
+void ResNet::check_images(const Tensor& images, const char* what) const {
+  WISE_CHECK(buffer_.allocated(), what, ": allocate the ParameterBuffer (and load or initialise the weights) first");
   const Device device = buffer_.all_values().device();
-  require_float_on(images, device, "ResNet::forward: images");
-  WISE_CHECK(images.rank() == 4 && images.size(1) == 3, "ResNet::forward: images must be (N, 3, H, W), got ",
+  require_float_on(images, device, concat(what, ": images").c_str());
+  WISE_CHECK(images.rank() == 4 && images.size(1) == 3, what, ": images must be (N, 3, H, W), got ",
              images.describe());
+}
+
+const ResNetFeatures& ResNet::forward(const Tensor& images, bool training) {
+  check_images(images, "ResNet::forward");
   fold_batch_norms(training);
-  saved_for_backward_ = false;
+  saved_for_backward_ = saved_for_peak_response_ = false;
   return training ? forward_training(images) : forward_inference(images);
+}
+
+const ResNetFeatures& ResNet::forward_for_peak_response(const Tensor& images) {
+  check_images(images, "ResNet::forward_for_peak_response");
+  fold_batch_norms(false);
+  saved_for_backward_ = saved_for_peak_response_ = false;
+  // The inference computation, saved: a batch norm runs folded, as a frozen one does.
+  NormSettings settings = layout_->settings;
+  if (settings.norm == Normalization::batch_norm) settings.norm = Normalization::frozen_batch_norm;
+  forward_saving(images, settings, 0);
+  saved_for_peak_response_ = true;
+  return features_;
 }
 
 // Folds the batch norms into their convolutions wherever the statistics are constants:
@@ -207,22 +222,28 @@ const ResNetFeatures& ResNet::forward_inference(const Tensor& images) {
 }
 
 const ResNetFeatures& ResNet::forward_training(const Tensor& images) {
-  const ResNetLayout& layout = *layout_;
-  ResNetActivations& saved = *activations_;
-  saved.images = images;
   // Stages below the lowest trainable one never see a gradient unless the images'
   // gradient is wanted: they run the inference path and save nothing. (Not with
   // train-mode batch norm, whose training forward uses batch statistics.)
   const bool same_in_inference = config_.norm != Normalization::batch_norm;
   const int frozen =
-      config_.image_gradient || !same_in_inference ? 0 : std::min(layout.lowest_trainable_stage, 5);
+      config_.image_gradient || !same_in_inference ? 0 : std::min(layout_->lowest_trainable_stage, 5);
+  forward_saving(images, layout_->settings, frozen);
+  saved_for_backward_ = true;
+  return features_;
+}
+
+const ResNetFeatures& ResNet::forward_saving(const Tensor& images, const NormSettings& settings, int frozen) {
+  const ResNetLayout& layout = *layout_;
+  ResNetActivations& saved = *activations_;
+  saved.images = images;
   saved.frozen_stages_run = frozen;
   const Tensor* hidden = nullptr;
   if (frozen > 0) {
-    stem_inference_forward(layout.stem, buffer_, layout.settings, images, saved.frozen_buffers[0][0]);
+    stem_inference_forward(layout.stem, buffer_, settings, images, saved.frozen_buffers[0][0]);
     hidden = &saved.frozen_buffers[0][0];
   } else {
-    stem_training_forward(layout.stem, buffer_, layout.settings, images, saved.stem);
+    stem_training_forward(layout.stem, buffer_, settings, images, saved.stem);
     hidden = &saved.stem.output;
   }
   for (int stage = 1; stage <= 4; ++stage) {
@@ -231,7 +252,7 @@ const ResNetFeatures& ResNet::forward_training(const Tensor& images) {
     if (stage < frozen) {
       for (size_t index = 0; index < blocks.size(); ++index) {
         Tensor& output = saved.frozen_buffers[stage][index % 2];
-        block_inference_forward(blocks[index], buffer_, layout.settings, *hidden, output);
+        block_inference_forward(blocks[index], buffer_, settings, *hidden, output);
         hidden = &output;
       }
       features_[stage + 1] = *hidden;
@@ -241,18 +262,16 @@ const ResNetFeatures& ResNet::forward_training(const Tensor& images) {
     if (stage == frozen) saved.frozen_output = *hidden;  // the first trainable stage's input
     saved_blocks.resize(blocks.size());
     for (size_t index = 0; index < blocks.size(); ++index) {
-      block_training_forward(blocks[index], buffer_, layout.settings, *hidden, saved_blocks[index]);
+      block_training_forward(blocks[index], buffer_, settings, *hidden, saved_blocks[index]);
       hidden = &saved_blocks[index].output();
     }
     features_[stage + 1] = *hidden;  // a handle to the saved output
   }
-  saved_for_backward_ = true;
   return features_;
 }
 
 void ResNet::backward(const ResNetFeatures& d_features, Tensor* d_images) {
   WISE_CHECK(saved_for_backward_, "ResNet::backward needs a forward(images, training = true) just before");
-  const ResNetLayout& layout = *layout_;
   const ResNetActivations& saved = *activations_;
   if (d_images) {
     WISE_CHECK(d_images->shape() == saved.images.shape(), "ResNet::backward: d_images must have the images' shape ",
@@ -262,9 +281,30 @@ void ResNet::backward(const ResNetFeatures& d_features, Tensor* d_images) {
              "ResNet::backward: d_images was requested, but the frozen stages saved nothing; set "
              "ResNetConfig::image_gradient = true to train with the images' gradient");
   // Where the backward can stop: nothing below this stage wants a gradient.
-  const int lowest = d_images ? 0 : layout.lowest_trainable_stage;
+  const int lowest = d_images ? 0 : layout_->lowest_trainable_stage;
   if (lowest > 4) return;
+  backward_with(d_features, d_images, lowest, ConvBackwardRule::gradient);
+}
 
+void ResNet::peak_response_backward(const ResNetFeatures& d_features, Tensor& d_images) {
+  WISE_CHECK(saved_for_peak_response_,
+             "ResNet::peak_response_backward needs a forward_for_peak_response(images) just before");
+  const Tensor& images = activations_->images;
+  WISE_CHECK(d_images.shape() == images.shape() && d_images.dtype() == DType::float32 &&
+                 d_images.device() == images.device(),
+             "ResNet::peak_response_backward: d_images must be float32", images.shape(), " on ",
+             kernels::device_name(images.device()), " (the images'), got ", d_images.describe());
+  backward_with(d_features, &d_images, 0, ConvBackwardRule::peak_response);
+}
+
+void ResNet::backward_with(const ResNetFeatures& d_features, Tensor* d_images, int lowest, ConvBackwardRule rule) {
+  const ResNetLayout& layout = *layout_;
+  const ResNetActivations& saved = *activations_;
+  // The settings the forward ran with (peak response: batch norms folded).
+  NormSettings settings = layout.settings;
+  if (rule == ConvBackwardRule::peak_response && settings.norm == Normalization::batch_norm) {
+    settings.norm = Normalization::frozen_batch_norm;
+  }
   Tensor d_output = stage_output_gradient(d_features.c5, saved.layers[3].back().output(), 5);
   for (int stage = 4; stage >= 1 && stage >= lowest; --stage) {
     const auto& blocks = layout.layers[stage - 1];
@@ -281,13 +321,13 @@ void ResNet::backward(const ResNetFeatures& d_features, Tensor* d_images) {
       if (wanted) {
         d_input = (first && stage > 1) ? stage_output_gradient(d_features[stage], input, stage) : zeros_like(input);
       }
-      block_backward(blocks[index], buffer_, layout.settings, input, saved_blocks[index], d_output,
-                     wanted ? &d_input : nullptr);
+      block_backward(blocks[index], buffer_, settings, input, saved_blocks[index], d_output,
+                     wanted ? &d_input : nullptr, rule);
       d_output = d_input;
     }
   }
   if (lowest == 0) {
-    stem_backward(layout.stem, buffer_, layout.settings, saved.images, saved.stem, d_output, d_images);
+    stem_backward(layout.stem, buffer_, settings, saved.images, saved.stem, d_output, d_images, rule);
   }
 }
 

@@ -101,6 +101,8 @@ struct ResNetFeatures {
 int64_t resnet_width(int64_t channels, double width_multiplier);
 
 struct ResNetLayout;       // models/resnet_blocks.h: the blocks, their parameters
+struct NormSettings;       // models/resnet_blocks.h
+enum class ConvBackwardRule;  // models/resnet_blocks.h
 struct ResNetActivations;  // models/resnet_blocks.h: what training forward saves
 
 class ResNet {
@@ -130,6 +132,18 @@ class ResNet {
   // d_features holds dL/dC2..dL/dC5 (undefined = zero).
   void backward(const ResNetFeatures& d_features, Tensor* d_images);
 
+  // PRM's peak backpropagation (Zhou et al. 2018, Sec. 3.3; nn/peak_response.h). First
+  // forward_for_peak_response: the inference computation (running statistics, folded batch
+  // norms, whatever the norm), saving every stage's activations, frozen ones too. Then any
+  // number of peak_response_backward calls (one per peak): from d_features (dL/dC2..dL/dC5,
+  // undefined = zero) back to the images through every convolution under PRM's rule
+  // (positive weights, normalised by the positive response of the shifted input) and
+  // through the norms, ReLUs, max-pool and residual adds by their ordinary backward.
+  // Accumulates into d_images (+=; the images' shape, any format); no parameter gradients.
+  // The training forward/backward above are untouched by this mode.
+  const ResNetFeatures& forward_for_peak_response(const Tensor& images);
+  void peak_response_backward(const ResNetFeatures& d_features, Tensor& d_images);
+
   const ResNetConfig& config() const { return config_; }
   const std::string& prefix() const { return prefix_; }
   // Channels of C2..C5 (stage 2..5), e.g. 256, 512, 1024, 2048 for ResNet-50.
@@ -140,6 +154,12 @@ class ResNet {
  private:
   const ResNetFeatures& forward_inference(const Tensor& images);
   const ResNetFeatures& forward_training(const Tensor& images);
+  // The saving forward of both modes: `settings` the norms' (training: the layout's; peak
+  // response: batch norms folded), the first `frozen` stages on the inference path.
+  const ResNetFeatures& forward_saving(const Tensor& images, const NormSettings& settings, int frozen);
+  // The backward of both modes under `rule`, from `lowest` (0 = down to the images).
+  void backward_with(const ResNetFeatures& d_features, Tensor* d_images, int lowest, ConvBackwardRule rule);
+  void check_images(const Tensor& images, const char* what) const;
   void fold_batch_norms(bool training);
 
   ResNetConfig config_;
@@ -148,7 +168,8 @@ class ResNet {
   std::unique_ptr<ResNetLayout> layout_;
   std::unique_ptr<ResNetActivations> activations_;
   ResNetFeatures features_;
-  bool saved_for_backward_ = false;
+  bool saved_for_backward_ = false;       // by forward(images, true)
+  bool saved_for_peak_response_ = false;  // by forward_for_peak_response
   // Every folded weight matches the buffer as of its version() folded_version_.
   bool folds_current_ = false;
   uint64_t folded_version_ = 0;

@@ -6,6 +6,7 @@
 #include "nn/batch_norm.h"
 #include "nn/ensure.h"
 #include "nn/group_norm.h"
+#include "nn/peak_response.h"
 
 namespace wise {
 
@@ -192,11 +193,41 @@ void conv_norm_backward(const ConvNorm& unit, const ParameterBuffer& buffer, con
   }
 }
 
+void conv_norm_peak_response_backward(const ConvNorm& unit, const ParameterBuffer& buffer,
+                                      const NormSettings& settings, const Tensor& input,
+                                      const ConvNormSaved& saved, const Tensor& d_normalized, Tensor& d_input) {
+  WISE_CHECK(settings.norm != Normalization::batch_norm,
+             "conv_norm_peak_response_backward: batch norms must run folded (forward_for_peak_response)");
+  Tensor d_conv_output;
+  if (settings.norm == Normalization::frozen_batch_norm) {
+    d_conv_output = zeros_like(d_normalized);
+    frozen_batch_norm_backward(d_normalized, unit.scale, d_conv_output);
+  } else {
+    d_conv_output = zeros_like(saved.conv_output);
+    group_norm_backward(in_memory_format(d_normalized, saved.conv_output.format()), saved.conv_output,
+                        buffer.value(unit.norm_weight), saved.mean, saved.invstd, group_norm_options(unit, settings),
+                        &d_conv_output, nullptr, nullptr);
+  }
+  conv2d_peak_response_backward(input, buffer.value(unit.conv_weight), d_conv_output, unit.options, d_input);
+}
+
 // ---------------------------------------------------------------------------------------
 // Residual blocks
 // ---------------------------------------------------------------------------------------
 
 namespace {
+
+// One unit's backward under `rule`: the one place the two rules part.
+void unit_backward(ConvBackwardRule rule, const ConvNorm& unit, const ParameterBuffer& buffer,
+                   const NormSettings& settings, const Tensor& input, const ConvNormSaved& saved,
+                   const Tensor& d_normalized, Tensor* d_input) {
+  if (rule == ConvBackwardRule::gradient) {
+    conv_norm_backward(unit, buffer, settings, input, saved, d_normalized, d_input);
+    return;
+  }
+  WISE_CHECK(d_input != nullptr, "resnet: the peak response backward needs every input's gradient");
+  conv_norm_peak_response_backward(unit, buffer, settings, input, saved, d_normalized, *d_input);
+}
 
 void declare_downsample_if_needed(Block& block, ParameterBuffer& buffer, const std::string& name,
                                   int64_t in_channels, int64_t out_channels, int64_t stride,
@@ -268,7 +299,8 @@ void block_training_forward(const Block& block, const ParameterBuffer& buffer, c
 }
 
 void block_backward(const Block& block, const ParameterBuffer& buffer, const NormSettings& settings,
-                    const Tensor& input, const BlockSaved& saved, const Tensor& d_output, Tensor* d_input) {
+                    const Tensor& input, const BlockSaved& saved, const Tensor& d_output, Tensor* d_input,
+                    ConvBackwardRule rule) {
   // Through the final ReLU: one gradient for both branches of the residual add.
   const Tensor& output = saved.output();
   Tensor d_sum = zeros_like(output);
@@ -278,12 +310,12 @@ void block_backward(const Block& block, const ParameterBuffer& buffer, const Nor
   Tensor d_normalized = d_sum;
   for (size_t i = block.path.size(); i-- > 0;) {
     if (i == 0) {
-      conv_norm_backward(block.path[0], buffer, settings, input, saved.path[0], d_normalized, d_input);
+      unit_backward(rule, block.path[0], buffer, settings, input, saved.path[0], d_normalized, d_input);
       break;
     }
     const Tensor& hidden = saved.path[i - 1].output;
     Tensor d_hidden = zeros_like(hidden);
-    conv_norm_backward(block.path[i], buffer, settings, hidden, saved.path[i], d_normalized, &d_hidden);
+    unit_backward(rule, block.path[i], buffer, settings, hidden, saved.path[i], d_normalized, &d_hidden);
     Tensor d_previous = zeros_like(hidden);
     relu_backward(hidden, d_hidden, d_previous);
     d_normalized = d_previous;
@@ -291,7 +323,7 @@ void block_backward(const Block& block, const ParameterBuffer& buffer, const Nor
 
   // The identity branch.
   if (block.has_downsample) {
-    conv_norm_backward(block.downsample, buffer, settings, input, saved.downsample, d_sum, d_input);
+    unit_backward(rule, block.downsample, buffer, settings, input, saved.downsample, d_sum, d_input);
   } else if (d_input) {
     if (d_input->format() == d_sum.format()) {
       add_backward(d_sum, d_input, nullptr);
@@ -326,13 +358,14 @@ void stem_training_forward(const Stem& stem, const ParameterBuffer& buffer, cons
 }
 
 void stem_backward(const Stem& stem, const ParameterBuffer& buffer, const NormSettings& settings,
-                   const Tensor& images, const StemSaved& saved, const Tensor& d_output, Tensor* d_images) {
+                   const Tensor& images, const StemSaved& saved, const Tensor& d_output, Tensor* d_images,
+                   ConvBackwardRule rule) {
   const Tensor& activated = saved.conv1.output;
   Tensor d_activated = zeros_like(activated);
   max_pool2d_backward(d_output, saved.argmax, stem.pool, d_activated);
   Tensor d_normalized = zeros_like(activated);
   relu_backward(activated, d_activated, d_normalized);
-  conv_norm_backward(stem.conv1, buffer, settings, images, saved.conv1, d_normalized, d_images);
+  unit_backward(rule, stem.conv1, buffer, settings, images, saved.conv1, d_normalized, d_images);
 }
 
 }  // namespace wise

@@ -97,6 +97,22 @@ void conv_norm_backward(const ConvNorm& unit, const ParameterBuffer& buffer, con
 // True when the unit has a trainable parameter.
 bool conv_norm_trainable(const ConvNorm& unit, const ParameterBuffer& buffer);
 
+// Which backward the units of a block or stem run:
+//  - gradient: conv_norm_backward, the true gradient (parameters and input);
+//  - peak_response: PRM's peak backpropagation (nn/peak_response.h), input only: the
+//    norm's ordinary backward (a folded batch norm's is d * scale, group norm's its
+//    gradient), then the convolution under PRM's rule with the unfolded weight W, as
+//    PRM's conv -> BatchNorm2d(eval) layers compute it. ReLU, max-pool and the residual
+//    adds keep their ordinary backward under both rules.
+enum class ConvBackwardRule { gradient, peak_response };
+
+// The peak_response rule for one unit after a forward with inference statistics (batch
+// norms folded: settings.norm frozen_batch_norm or group_norm, see models/resnet.h's
+// forward_for_peak_response). d_input += ...; no parameter gradients.
+void conv_norm_peak_response_backward(const ConvNorm& unit, const ParameterBuffer& buffer,
+                                      const NormSettings& settings, const Tensor& input,
+                                      const ConvNormSaved& saved, const Tensor& d_normalized, Tensor& d_input);
+
 // A residual block: the main path (BasicBlock: 3x3 -> 3x3, stride on the first;
 // Bottleneck: 1x1 -> 3x3 -> 1x1 x4, stride on the 3x3, torchvision "v1.5"),
 // each unit but the last followed by a ReLU, and the identity (or a 1x1 strided
@@ -127,8 +143,10 @@ void block_training_forward(const Block& block, const ParameterBuffer& buffer, c
                             const Tensor& input, BlockSaved& saved);
 // d_output = dL/d(block output), any format; accumulates into the parameters'
 // gradients and *d_input (when not null).
+// Under ConvBackwardRule::peak_response, d_input must not be null.
 void block_backward(const Block& block, const ParameterBuffer& buffer, const NormSettings& settings,
-                    const Tensor& input, const BlockSaved& saved, const Tensor& d_output, Tensor* d_input);
+                    const Tensor& input, const BlockSaved& saved, const Tensor& d_output, Tensor* d_input,
+                    ConvBackwardRule rule = ConvBackwardRule::gradient);
 
 // The stem: conv1 7x7/2 -> bn1 -> relu -> maxpool 3x3/2 pad 1.
 struct Stem {
@@ -148,7 +166,8 @@ void stem_inference_forward(const Stem& stem, const ParameterBuffer& buffer, con
 void stem_training_forward(const Stem& stem, const ParameterBuffer& buffer, const NormSettings& settings,
                            const Tensor& images, StemSaved& saved);
 void stem_backward(const Stem& stem, const ParameterBuffer& buffer, const NormSettings& settings,
-                   const Tensor& images, const StemSaved& saved, const Tensor& d_output, Tensor* d_images);
+                   const Tensor& images, const StemSaved& saved, const Tensor& d_output, Tensor* d_images,
+                   ConvBackwardRule rule = ConvBackwardRule::gradient);
 
 // The whole network's structure, and what its training forward saves.
 struct ResNetLayout {

@@ -17,13 +17,15 @@ bool is_ignored_torchvision_key(const std::string& key) {
 }
 
 LoadReport load_torchvision_weights(const std::string& path, ParameterBuffer& buffer,
-                                    const std::string& prefix) {
+                                    const std::string& prefix, const std::string& head) {
   WISE_CHECK(buffer.allocated(), "load_torchvision_weights(", path,
              "): allocate the ParameterBuffer before loading into it");
   // Targets under their file names (the prefix stripped).
   NamedTensors targets;
   for (const auto& [name, value] : buffer.named_values_to_write()) {
-    if (name.rfind(prefix, 0) == 0) targets.emplace_back(name.substr(prefix.size()), value);
+    if (name.rfind(prefix, 0) != 0) continue;
+    if (!head.empty() && name.rfind(prefix + head, 0) == 0) continue;  // the head: not loaded
+    targets.emplace_back(name.substr(prefix.size()), value);
   }
   WISE_CHECK(!targets.empty(), "load_torchvision_weights(", path, "): no parameter of the buffer starts with \"",
              prefix, "\" (", buffer.size(), " parameters declared)");
@@ -32,6 +34,7 @@ LoadReport load_torchvision_weights(const std::string& path, ParameterBuffer& bu
   // of this file (fc.* and every *.num_batches_tracked) are listed by name.
   LoadOptions options;
   options.ignore_prefixes.push_back("fc.");
+  if (!head.empty()) options.ignore_prefixes.push_back(head);
   for (const SafetensorsEntry& entry : read_safetensors_header(path).entries) {
     if (is_ignored_torchvision_key(entry.name)) options.ignore_prefixes.push_back(entry.name);
   }

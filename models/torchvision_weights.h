@@ -24,10 +24,13 @@
 namespace wise {
 
 // Targets: every parameter of `buffer` (which must be allocated) whose name
-// starts with `prefix` ("" = all: then the buffer must hold the backbone only).
-// Returns what was loaded and which file keys were ignored (report.unexpected).
+// starts with `prefix` ("" = all: then the buffer must hold the backbone only),
+// except those under prefix + `head` (a classifier head the file need not have:
+// "fc." for models/multilabel_classifier.h, "classifier." for models/prm.h), whose
+// keys the file may also hold and are then ignored. Returns what was loaded and
+// which file keys were ignored (report.unexpected).
 LoadReport load_torchvision_weights(const std::string& path, ParameterBuffer& buffer,
-                                    const std::string& prefix = "");
+                                    const std::string& prefix = "", const std::string& head = "");
 
 // True for the file keys load_torchvision_weights skips (fc.*, *.num_batches_tracked).
 bool is_ignored_torchvision_key(const std::string& key);

@@ -2,7 +2,7 @@
 // fixtures of tests/fixtures/families/resnet.py and resnet50.py.
 //
 // Weights, input and output gradients are not stored: both sides make them with
-// the counter-based hash documented in families/resnet.py (reproduced below),
+// the counter-based hash documented in families/resnet.py (tests/support/hashed_weights.h),
 // and only the calibrated BatchNorm statistics come from the file. Checked:
 //  - eval C2..C5 in frozen_batch_norm and batch_norm (inference, folded) modes;
 //  - batch_norm training: C2..C5, dL/d_input, a sample of parameter gradients and
@@ -30,56 +30,17 @@
 #include "tests/support/compare.h"
 #include "tests/support/devices.h"
 #include "tests/support/fixtures.h"
+#include "tests/support/hashed_weights.h"
 
 namespace wise {
 namespace {
 
 using testing::Fixture;
 
-// families/resnet.py's hash: FNV-1a of the name, murmur3 fmix64 of (key << 32 | i).
-uint32_t fnv1a32(const std::string& name) {
-  uint32_t value = 0x811C9DC5u;
-  for (unsigned char byte : name) value = (value ^ byte) * 0x01000193u;
-  return value;
-}
-
-Tensor hashed(const std::string& name, const Shape& shape, double low, double high) {
-  std::vector<float> values(static_cast<size_t>(shape.numel()));
-  const uint64_t key = static_cast<uint64_t>(fnv1a32(name)) << 32;
-  for (size_t i = 0; i < values.size(); ++i) {
-    uint64_t x = key | i;
-    x ^= x >> 33;
-    x *= 0xFF51AFD7ED558CCDull;
-    x ^= x >> 33;
-    x *= 0xC4CEB9FE1A85EC53ull;
-    x ^= x >> 33;
-    const double u = static_cast<double>(x >> 40) / static_cast<double>(1u << 24);
-    values[i] = static_cast<float>(low + (high - low) * u);
-  }
-  return Tensor::from_vector(shape, values);
-}
+using testing::hashed;
 
 bool ends_with(const std::string& text, const std::string& suffix) {
   return text.size() >= suffix.size() && text.compare(text.size() - suffix.size(), suffix.size(), suffix) == 0;
-}
-
-// Every parameter as families/resnet.py makes it; running statistics from the file.
-void load_hashed_weights(const ParameterBuffer& buffer, const Fixture& fixture, const std::string& arch) {
-  for (auto [name, value] : buffer.named_values()) {
-    const Shape& shape = value.shape();
-    Tensor host;
-    if (name.find("running_") != std::string::npos) {
-      host = fixture.tensor(arch + ".stats." + name);
-    } else if (shape.rank() == 4) {
-      const double bound = std::sqrt(3.0 / static_cast<double>(shape[1] * shape[2] * shape[3]));
-      host = hashed(name, shape, -bound, bound);
-    } else if (ends_with(name, ".weight")) {
-      host = hashed(name, shape, 0.5, 1.5);
-    } else {
-      host = hashed(name, shape, -0.2, 0.2);
-    }
-    value.copy_from(host.to(value.device()));
-  }
 }
 
 ::testing::AssertionResult relatively_close(const Tensor& actual, const std::vector<float>& expected,
@@ -103,7 +64,7 @@ struct ParityModel {
     config.trainable_layers = 5;
     model = std::make_unique<ResNet>(config, buffer);
     buffer.allocate(device);
-    load_hashed_weights(buffer, fixture, arch);
+    testing::load_hashed_weights(buffer, fixture, arch + ".stats.");  // running statistics from the file
     images = hashed(arch + ".input", {2, 3, 40, 40}, -1.0, 1.0).to(device);
   }
 
