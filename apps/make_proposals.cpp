@@ -1,0 +1,133 @@
+// make_proposals: mask proposals with objectness for a COCO dataset's images, cached on
+// disk per image, and -- when the annotations hold instances -- their ABO and recall at
+// IoU 0.5 / 0.7 for the top 100 / 500 / all proposals, proposals per image and ms per
+// image (proposals/proposal_quality.h).
+//
+//   make_proposals --images data/shapes-v1/images/val --annotations data/shapes-v1/annotations/val.json
+//                  --out DIR [--shard i/n] [--limit N] [--objectness combined|contrast|uijlings-rank]
+//                  [--colour-spaces hsv,lab] [--ks 50,100] [--similarities C+T+S+F,T+S+F]
+//                  [--sigma 0.8] [--min-size 20] [--seed 0]
+//   make_proposals --annotations A.json --precomputed DIR   (measure proposal files, e.g. SharpMask's)
+//
+// DIR is the cache: <image_id>-<key>.json per image (proposals/proposal_cache.h).
+#include <cstdio>
+#include <cstdlib>
+#include <exception>
+#include <sstream>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+#include "apps/command_line.h"
+#include "data/coco.h"
+#include "proposals/proposal_run.h"
+
+namespace {
+
+using namespace wise::proposals;
+
+struct Options {
+  std::string annotations;
+  ProposalRunOptions run;
+};
+
+void print_usage(std::FILE* stream) {
+  std::fprintf(
+      stream,
+      "usage: make_proposals --annotations A.json (--images DIR --out CACHE | --precomputed DIR)\n"
+      "                      [--shard i/n] [--limit N] [--objectness combined|contrast|uijlings-rank]\n"
+      "                      [--colour-spaces hsv,lab] [--ks 50,100] [--similarities C+T+S+F,T+S+F]\n"
+      "                      [--sigma 0.8] [--min-size 20] [--seed 0]\n"
+      "  --annotations    COCO JSON: the images (and, if present, instances to measure against)\n"
+      "  --images         the folder the images' file_name are relative to\n"
+      "  --out            the proposal cache: <image_id>-<key>.json per image; the key covers\n"
+      "                   the code, every option and the pixels, so it never goes stale\n"
+      "  --precomputed    read <image_id>.json proposal files ([{segmentation, score}]) instead\n"
+      "  --shard          images at positions p %% n == i only\n"
+      "  --limit          at most N images (of the shard)\n"
+      "  --objectness     the score proposals are sorted by (proposals/objectness.h)\n"
+      "  --colour-spaces, --ks, --similarities, --sigma, --min-size, --seed\n"
+      "                   selective search's diversification (proposals/selective_search.h)\n");
+}
+
+std::vector<std::string> split_list(const std::string& text) {
+  std::vector<std::string> parts;
+  std::stringstream stream(text);
+  std::string part;
+  while (std::getline(stream, part, ',')) parts.push_back(part);
+  return parts;
+}
+
+Options parse_options(int argc, char** argv) {
+  Options options;
+  SelectiveSearchOptions& search = options.run.selective_search;
+  wise::apps::CommandLine args(argc, argv);
+  while (args.next()) {
+    if (args.is("--help") || args.is("-h")) {
+      print_usage(stdout);
+      std::exit(0);
+    } else if (args.is("--annotations")) {
+      options.annotations = args.value();
+    } else if (args.is("--images")) {
+      options.run.images = args.value();
+    } else if (args.is("--out")) {
+      options.run.cache = args.value();
+    } else if (args.is("--precomputed")) {
+      options.run.precomputed = args.value();
+    } else if (args.is("--shard")) {
+      options.run.shard = parse_shard(args.value());
+    } else if (args.is("--limit")) {
+      options.run.limit = args.integer(1);
+    } else if (args.is("--objectness")) {
+      search.objectness = parse_objectness_method(args.value());
+    } else if (args.is("--colour-spaces")) {
+      search.colour_spaces.clear();
+      for (const std::string& name : split_list(args.value())) search.colour_spaces.push_back(parse_colour_space(name));
+    } else if (args.is("--ks")) {
+      search.ks.clear();
+      for (const std::string& k : split_list(args.value())) {
+        char* end = nullptr;
+        const float value = std::strtof(k.c_str(), &end);
+        if (k.empty() || *end != '\0') throw std::invalid_argument("--ks: expected numbers, found \"" + k + "\"");
+        search.ks.push_back(value);
+      }
+    } else if (args.is("--similarities")) {
+      search.similarity_sets.clear();
+      for (const std::string& set : split_list(args.value())) search.similarity_sets.push_back(parse_similarity_set(set));
+    } else if (args.is("--sigma")) {
+      search.sigma = static_cast<float>(args.number());
+    } else if (args.is("--min-size")) {
+      search.min_size = args.integer(1);
+    } else if (args.is("--seed")) {
+      search.seed = static_cast<uint64_t>(args.integer(0));
+    } else {
+      args.unknown();
+    }
+  }
+  if (options.annotations.empty()) throw std::invalid_argument("--annotations is required (--help lists the options)");
+  if (options.run.precomputed.empty() && (options.run.images.empty() || options.run.cache.empty())) {
+    throw std::invalid_argument("give --images and --out, or --precomputed (--help lists the options)");
+  }
+  check_options(search);
+  return options;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  try {
+    const Options options = parse_options(argc, argv);
+    const wise::data::Dataset dataset = wise::data::read_coco_dataset(options.annotations);
+    const ProposalQuality quality = run_proposals(dataset, options.run);
+    const std::string source = options.run.precomputed.empty()
+                                   ? describe_options(options.run.selective_search)
+                                   : "precomputed " + options.run.precomputed;
+    std::printf("%s", format_quality_table(quality, source + ", shard " + std::to_string(options.run.shard.index) +
+                                                        "/" + std::to_string(options.run.shard.count))
+                          .c_str());
+    return 0;
+  } catch (const std::exception& error) {
+    std::fprintf(stderr, "make_proposals: %s\n", error.what());
+    return 1;
+  }
+}
