@@ -83,14 +83,6 @@ Normalization parse_norm(const std::string& text) {
   throw std::invalid_argument("--norm: expected batch_norm, group_norm or frozen_batch_norm, found \"" + text + "\"");
 }
 
-ClassifierTrainingOptions::Optimizer parse_optimizer(const std::string& text) {
-  using Optimizer = ClassifierTrainingOptions::Optimizer;
-  for (Optimizer optimizer : {Optimizer::sgd, Optimizer::adam, Optimizer::adamw}) {
-    if (text == optimizer_name(optimizer)) return optimizer;
-  }
-  throw std::invalid_argument("--optimizer: expected sgd, adam or adamw, found \"" + text + "\"");
-}
-
 std::vector<int64_t> parse_milestones(const std::string& text) {
   std::vector<int64_t> milestones;
   std::stringstream in(text);
@@ -136,7 +128,7 @@ Invocation parse_command_line(int argc, char** argv) {
     } else if (args.is("--batch-size")) {
       options.batch_size = args.integer(1);
     } else if (args.is("--optimizer")) {
-      options.optimizer = parse_optimizer(args.value());
+      options.optimizer = parse_optimizer_kind(args.value());
     } else if (args.is("--lr")) {
       options.base_lr = args.number();
     } else if (args.is("--momentum")) {

@@ -15,10 +15,10 @@
 #include "data/loader.h"
 #include "nn/ensure.h"
 #include "nn/losses.h"
-#include "nn/adam.h"
-#include "nn/sgd.h"
 #include "nn/state_dict.h"
 #include "train/jsonl_log.h"
+#include "train/solver.h"
+#include "train/weak_data.h"
 
 namespace wise {
 
@@ -26,79 +26,6 @@ namespace {
 
 namespace fs = std::filesystem;
 using Json = nlohmann::ordered_json;
-
-// ---- Data --------------------------------------------------------------------------
-
-struct Split {
-  data::Dataset dataset;
-  std::string image_folder;
-};
-
-Split read_split(const std::string& data_dir, const std::string& split) {
-  const fs::path annotations = fs::path(data_dir) / "annotations" / (split + ".json");
-  WISE_CHECK(fs::exists(annotations), annotations.string(), " does not exist: --data must be a dataset folder with ",
-             "annotations/{train,val}.json and images/{train,val}/. Make the default one with\n",
-             "  build/cpu/apps/make_shapes --config shapes-v1 --out ", data_dir,
-             "\n(scripts/run.sh does it for you)");
-  Split result;
-  result.dataset = data::read_coco_dataset(annotations.string());
-  result.image_folder = (fs::path(data_dir) / "images" / split).string();
-  WISE_CHECK(!result.dataset.images.empty(), annotations.string(), ": the ", split, " split has no images");
-  WISE_CHECK(!result.dataset.categories.empty(), annotations.string(), ": no categories (need K >= 1 classes)");
-  return result;
-}
-
-std::vector<std::string> class_names_of(const data::Dataset& dataset) {
-  std::vector<std::string> names;
-  for (const data::Category& category : dataset.categories) names.push_back(category.name);
-  return names;
-}
-
-data::AugmentOptions training_augmentation(const ClassifierTrainingOptions& options) {
-  data::AugmentOptions augment;
-  augment.flip_probability = options.flip_probability;
-  augment.jitter = data::ColorJitterOptions{options.jitter, options.jitter, options.jitter};
-  augment.resize.min_size = options.image_size;  // 0: the native size
-  augment.resize.max_size = std::max<int64_t>(options.image_size, 1) * 4;
-  return augment;
-}
-
-data::AugmentOptions validation_augmentation(const ClassifierTrainingOptions& options) {
-  data::AugmentOptions augment;  // no flip, no jitter
-  augment.resize.min_size = options.image_size;
-  augment.resize.max_size = std::max<int64_t>(options.image_size, 1) * 4;
-  return augment;
-}
-
-// The batch of iteration i: batch i mod B of epoch i div B, read from a loader
-// that is only restarted (and fast-forwarded) when the iterations jump, as at a
-// resume.
-class IterationBatches {
- public:
-  IterationBatches(data::WeakSource source, const data::LoaderOptions& options)
-      : loader_(std::move(source), options), batches_per_epoch_(loader_.batches_per_epoch()) {}
-
-  int64_t batches_per_epoch() const { return batches_per_epoch_; }
-
-  data::WeakBatch at(int64_t iteration) {
-    const int64_t epoch = iteration / batches_per_epoch_, index = iteration % batches_per_epoch_;
-    if (epoch != epoch_ || index < next_index_) {
-      loader_.start_epoch(epoch);
-      epoch_ = epoch;
-      next_index_ = 0;
-    }
-    std::optional<data::WeakBatch> batch;
-    for (; next_index_ <= index; ++next_index_) batch = loader_.next();  // skips up to `index`
-    WISE_CHECK(batch.has_value() && batch->batch_index == index, "classifier training: the loader ended epoch ",
-               epoch, " before batch ", index, " of ", batches_per_epoch_);
-    return std::move(*batch);
-  }
-
- private:
-  data::WeakLoader loader_;
-  int64_t batches_per_epoch_;
-  int64_t epoch_ = -1, next_index_ = 0;
-};
 
 // ---- Configuration -------------------------------------------------------------------
 
@@ -127,23 +54,6 @@ std::string config_json(const ClassifierTrainingOptions& options, const LrSchedu
                      {"out_dir", options.out_dir},        {"checkpoint_every", options.checkpoint_every},
                      {"log_every", options.log_every}};
   return config.dump();
-}
-
-// SGD with momentum, or Adam / AdamW at torch's betas and eps; no weight decay on
-// norm weights and biases in any of them.
-std::unique_ptr<Optimizer> make_optimizer(const ClassifierTrainingOptions& options, const ParameterBuffer& parameters) {
-  if (options.optimizer == ClassifierTrainingOptions::Optimizer::sgd) {
-    SgdOptions sgd;
-    sgd.momentum = options.momentum;
-    sgd.weight_decay = options.weight_decay;
-    sgd.norm_bias_weight_decay = 0.0;
-    return std::make_unique<Sgd>(parameters, sgd);
-  }
-  AdamOptions adam;
-  adam.weight_decay = options.weight_decay;
-  adam.norm_bias_weight_decay = 0.0;
-  adam.decoupled_weight_decay = options.optimizer == ClassifierTrainingOptions::Optimizer::adamw;
-  return std::make_unique<Adam>(parameters, adam);
 }
 
 // The body's parameters (and BN statistics) under torchvision's names: every
@@ -175,12 +85,12 @@ void check_options(const ClassifierTrainingOptions& options) {
 
 // ---- Validation ----------------------------------------------------------------------
 
-ClassifierValidation validate(MultilabelClassifier& model, const Split& split, const ClassifierTrainingOptions& options) {
+ClassifierValidation validate(MultilabelClassifier& model, const DatasetSplit& split, const ClassifierTrainingOptions& options) {
   data::LoaderOptions loader_options;
   loader_options.batch_size = options.val_batch_size;
   loader_options.shuffle = false;
   loader_options.num_workers = options.num_workers;
-  loader_options.augment = validation_augmentation(options);
+  loader_options.augment = weak_validation_augmentation(options.image_size);
   data::WeakLoader loader(data::weak_source_from_dataset(split.dataset, split.image_folder), loader_options);
   loader.start_epoch(0);
 
@@ -236,15 +146,6 @@ void log_validation(const std::string& path, int64_t step, const ClassifierValid
 
 }  // namespace
 
-const char* optimizer_name(ClassifierTrainingOptions::Optimizer optimizer) {
-  switch (optimizer) {
-    case ClassifierTrainingOptions::Optimizer::sgd: return "sgd";
-    case ClassifierTrainingOptions::Optimizer::adam: return "adam";
-    case ClassifierTrainingOptions::Optimizer::adamw: return "adamw";
-  }
-  return "?";
-}
-
 std::vector<int64_t> default_milestones(int64_t iterations) {
   return {iterations * 2 / 3, iterations * 8 / 9};
 }
@@ -252,8 +153,8 @@ std::vector<int64_t> default_milestones(int64_t iterations) {
 ClassifierTrainingResult train_multilabel_classifier(const ClassifierTrainingOptions& options) {
   check_options(options);
   kernels::require_device(options.device, "classifier training");
-  const Split train = read_split(options.data_dir, "train");
-  const Split val = options.validate ? read_split(options.data_dir, "val") : Split{};
+  const DatasetSplit train = read_dataset_split(options.data_dir, "train");
+  const DatasetSplit val = options.validate ? read_dataset_split(options.data_dir, "val") : DatasetSplit{};
   const int64_t num_classes = static_cast<int64_t>(train.dataset.categories.size());
   if (options.validate) {
     WISE_CHECK(class_names_of(val.dataset) == class_names_of(train.dataset), options.data_dir,
@@ -274,7 +175,8 @@ ClassifierTrainingResult train_multilabel_classifier(const ClassifierTrainingOpt
   model.initialize(init);
   if (!options.weights.empty()) model.load_imagenet_body(options.weights);
 
-  const std::unique_ptr<Optimizer> optimizer = make_optimizer(options, parameters);
+  const std::unique_ptr<Optimizer> optimizer =
+      make_optimizer(options.optimizer, options.momentum, options.weight_decay, parameters);
   LrScheduleOptions schedule_options;
   schedule_options.base_lr = options.base_lr;
   schedule_options.warmup_iters = std::min(options.warmup_iters, options.iterations);
@@ -289,7 +191,7 @@ ClassifierTrainingResult train_multilabel_classifier(const ClassifierTrainingOpt
   loader_options.drop_last = true;
   loader_options.seed = options.seed;
   loader_options.num_workers = options.num_workers;
-  loader_options.augment = training_augmentation(options);
+  loader_options.augment = weak_training_augmentation(options.flip_probability, options.jitter, options.image_size);
   const int64_t train_images = static_cast<int64_t>(train.dataset.images.size());
   WISE_CHECK(train_images >= options.batch_size, options.data_dir, ": the train split has ", train_images,
              " images, fewer than one batch of ", options.batch_size);

@@ -41,6 +41,7 @@
 #include "models/multilabel_classifier.h"
 #include "models/resnet.h"
 #include "train/classification_metrics.h"
+#include "train/solver.h"
 #include "train/training_loop.h"
 
 namespace wise {
@@ -57,8 +58,7 @@ struct ClassifierTrainingOptions {
   std::string weights;  // ImageNet body weights (safetensors, torchvision keys); "" = from scratch
 
   // Solver.
-  enum class Optimizer { sgd, adam, adamw };
-  Optimizer optimizer = Optimizer::sgd;
+  OptimizerKind optimizer = OptimizerKind::sgd;
   int64_t iterations = 900;  // ~14 epochs of shapes-v1's 1,000 train images
   int64_t batch_size = 16;
   double base_lr = 0.1;
@@ -103,8 +103,6 @@ struct ClassifierTrainingResult {
   ClassifierValidation validation;
   int64_t train_images = 0, batches_per_epoch = 0;
 };
-
-const char* optimizer_name(ClassifierTrainingOptions::Optimizer optimizer);  // "sgd", "adam", "adamw"
 
 // The milestones used when options.milestones is empty.
 std::vector<int64_t> default_milestones(int64_t iterations);

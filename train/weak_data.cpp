@@ -1,0 +1,67 @@
+#include "train/weak_data.h"
+
+#include <algorithm>
+#include <filesystem>
+#include <optional>
+#include <utility>
+
+#include "data/coco.h"
+#include "kernels/check.h"
+
+namespace wise {
+
+namespace fs = std::filesystem;
+
+DatasetSplit read_dataset_split(const std::string& data_dir, const std::string& split,
+                                const std::string& default_config) {
+  const fs::path annotations = fs::path(data_dir) / "annotations" / (split + ".json");
+  WISE_CHECK(fs::exists(annotations), annotations.string(), " does not exist: --data must be a dataset folder with ",
+             "annotations/{train,val}.json and images/{train,val}/. Make the default one with\n",
+             "  build/cpu/apps/make_shapes --config ", default_config, " --out ", data_dir,
+             "\n(scripts/run.sh does it for you)");
+  DatasetSplit result;
+  result.dataset = data::read_coco_dataset(annotations.string());
+  result.image_folder = (fs::path(data_dir) / "images" / split).string();
+  WISE_CHECK(!result.dataset.images.empty(), annotations.string(), ": the ", split, " split has no images");
+  WISE_CHECK(!result.dataset.categories.empty(), annotations.string(), ": no categories (need K >= 1 classes)");
+  return result;
+}
+
+std::vector<std::string> class_names_of(const data::Dataset& dataset) {
+  std::vector<std::string> names;
+  for (const data::Category& category : dataset.categories) names.push_back(category.name);
+  return names;
+}
+
+data::AugmentOptions weak_training_augmentation(float flip_probability, float jitter, int64_t image_size) {
+  data::AugmentOptions augment = weak_validation_augmentation(image_size);
+  augment.flip_probability = flip_probability;
+  augment.jitter = data::ColorJitterOptions{jitter, jitter, jitter};
+  return augment;
+}
+
+data::AugmentOptions weak_validation_augmentation(int64_t image_size) {
+  data::AugmentOptions augment;  // no flip, no jitter
+  augment.resize.min_size = image_size;  // 0: the native size
+  augment.resize.max_size = std::max<int64_t>(image_size, 1) * 4;
+  return augment;
+}
+
+IterationBatches::IterationBatches(data::WeakSource source, const data::LoaderOptions& options)
+    : loader_(std::move(source), options), batches_per_epoch_(loader_.batches_per_epoch()) {}
+
+data::WeakBatch IterationBatches::at(int64_t iteration) {
+  const int64_t epoch = iteration / batches_per_epoch_, index = iteration % batches_per_epoch_;
+  if (epoch != epoch_ || index < next_index_) {
+    loader_.start_epoch(epoch);
+    epoch_ = epoch;
+    next_index_ = 0;
+  }
+  std::optional<data::WeakBatch> batch;
+  for (; next_index_ <= index; ++next_index_) batch = loader_.next();  // skips up to `index`
+  WISE_CHECK(batch.has_value() && batch->batch_index == index, "training: the loader ended epoch ", epoch,
+             " before batch ", index, " of ", batches_per_epoch_);
+  return std::move(*batch);
+}
+
+}  // namespace wise

@@ -1,0 +1,50 @@
+// The data side that every trainer on image-level labels shares (the multi-label
+// classifier, PRM): a dataset split, its augmentation, and the batch of an iteration.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "data/dataset.h"
+#include "data/loader.h"
+#include "data/transforms.h"
+
+namespace wise {
+
+// A COCO split: <data_dir>/annotations/<split>.json and <data_dir>/images/<split>/.
+struct DatasetSplit {
+  data::Dataset dataset;
+  std::string image_folder;
+};
+
+// Reads a split; a missing file names the layout expected and the command that makes
+// the default dataset (`default_config`, e.g. "shapes-v1").
+DatasetSplit read_dataset_split(const std::string& data_dir, const std::string& split,
+                                const std::string& default_config = "shapes-v1");
+
+std::vector<std::string> class_names_of(const data::Dataset& dataset);
+
+// Training: flips and colour jitter of this strength (brightness, contrast, saturation),
+// resized to short side image_size (0: the native size). Validation: the resize only.
+data::AugmentOptions weak_training_augmentation(float flip_probability, float jitter, int64_t image_size);
+data::AugmentOptions weak_validation_augmentation(int64_t image_size);
+
+// The batch of iteration i: batch i mod B of epoch i div B (B = full batches per
+// epoch), read from a loader that is only restarted (and fast-forwarded) when the
+// iterations jump, as at a resume. Every batch is a function of (seed, epoch, index)
+// alone (data/loader.h), so a resumed run sees the batches of an uninterrupted one.
+class IterationBatches {
+ public:
+  IterationBatches(data::WeakSource source, const data::LoaderOptions& options);
+
+  int64_t batches_per_epoch() const { return batches_per_epoch_; }
+  data::WeakBatch at(int64_t iteration);
+
+ private:
+  data::WeakLoader loader_;
+  int64_t batches_per_epoch_;
+  int64_t epoch_ = -1, next_index_ = 0;
+};
+
+}  // namespace wise
