@@ -15,6 +15,8 @@
 #include <stdexcept>
 #include <string>
 
+#include "kernels/device.h"
+
 namespace wise::apps {
 
 class CommandLine {
@@ -64,5 +66,12 @@ class CommandLine {
   int index_ = 0;
   std::string flag_;
 };
+
+// "cpu" or "cuda", for --device.
+inline kernels::Device parse_device(const std::string& text) {
+  if (text == "cpu") return kernels::Device::cpu;
+  if (text == "cuda") return kernels::Device::cuda;
+  throw std::invalid_argument("--device: expected cpu or cuda, found \"" + text + "\"");
+}
 
 }  // namespace wise::apps

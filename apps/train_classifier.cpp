@@ -76,13 +76,6 @@ void print_usage(std::FILE* stream) {
                static_cast<long long>(defaults.log_every), static_cast<long long>(defaults.val_batch_size));
 }
 
-Normalization parse_norm(const std::string& text) {
-  for (Normalization norm : {Normalization::batch_norm, Normalization::group_norm, Normalization::frozen_batch_norm}) {
-    if (text == normalization_name(norm)) return norm;
-  }
-  throw std::invalid_argument("--norm: expected batch_norm, group_norm or frozen_batch_norm, found \"" + text + "\"");
-}
-
 std::vector<int64_t> parse_milestones(const std::string& text) {
   std::vector<int64_t> milestones;
   std::stringstream in(text);
@@ -120,7 +113,7 @@ Invocation parse_command_line(int argc, char** argv) {
     } else if (args.is("--width")) {
       options.width_multiplier = args.number();
     } else if (args.is("--norm")) {
-      options.norm = parse_norm(args.value());
+      options.norm = parse_normalization(args.value());
     } else if (args.is("--weights")) {
       options.weights = args.value();
     } else if (args.is("--iterations")) {
@@ -152,11 +145,7 @@ Invocation parse_command_line(int argc, char** argv) {
     } else if (args.is("--threads")) {
       invocation.threads = static_cast<int>(args.integer(1));
     } else if (args.is("--device")) {
-      const std::string device = args.value();
-      if (device != "cpu" && device != "cuda") {
-        throw std::invalid_argument("--device: expected cpu or cuda, found \"" + device + "\"");
-      }
-      options.device = device == "cpu" ? Device::cpu : Device::cuda;
+      options.device = apps::parse_device(args.value());
     } else if (args.is("--checkpoint-every")) {
       options.checkpoint_every = args.integer(0);
     } else if (args.is("--keep-last")) {

@@ -1,8 +1,8 @@
 #include "models/resnet.h"
 
 #include <algorithm>
-
 #include <cmath>
+#include <stdexcept>
 
 #include "models/resnet_blocks.h"
 #include "nn/activation.h"
@@ -17,6 +17,13 @@ const char* normalization_name(Normalization norm) {
     case Normalization::group_norm: return "group_norm";
   }
   return "?";
+}
+
+Normalization parse_normalization(const std::string& text) {
+  for (Normalization norm : {Normalization::batch_norm, Normalization::group_norm, Normalization::frozen_batch_norm}) {
+    if (text == normalization_name(norm)) return norm;
+  }
+  throw std::invalid_argument("norm: expected batch_norm, group_norm or frozen_batch_norm, found \"" + text + "\"");
 }
 
 Tensor& ResNetFeatures::operator[](int stage) {

@@ -72,6 +72,8 @@ namespace wise {
 enum class Normalization { frozen_batch_norm, batch_norm, group_norm };
 
 const char* normalization_name(Normalization norm);
+// The inverse; throws std::invalid_argument naming the text and the three names.
+Normalization parse_normalization(const std::string& text);
 
 struct ResNetConfig {
   int depth = 50;                 // 18, 34, 50 or 101

@@ -119,19 +119,8 @@ ClassifierValidation validate(MultilabelClassifier& model, const DatasetSplit& s
 
 // True when the log already holds a validation record of `step` (a finished run
 // resumed again validates again, but logs it once).
-bool log_has_validation(const std::string& path, int64_t step) {
-  std::ifstream in(path);
-  for (std::string line; std::getline(in, line);) {
-    const Json record = Json::parse(line, nullptr, /*allow_exceptions=*/false);
-    if (record.is_object() && record.value("event", "") == "validation" && record.value("step", int64_t{-1}) == step) {
-      return true;
-    }
-  }
-  return false;
-}
-
 void log_validation(const std::string& path, int64_t step, const ClassifierValidation& validation) {
-  if (log_has_validation(path, step)) return;
+  if (jsonl_log_has_event(path, "validation", step)) return;
   const MultilabelMetrics& metrics = validation.metrics;
   LogRecord record;
   record.add("step", step).add("event", "validation").add("split", "val").add("images", metrics.images);

@@ -132,4 +132,15 @@ void JsonlLog::write(const LogRecord& record) {
   WISE_CHECK(written, path_, ": cannot write to the training log: ", std::strerror(errno));
 }
 
+bool jsonl_log_has_event(const std::string& path, const std::string& event, int64_t step) {
+  std::ifstream in(path);
+  for (std::string line; std::getline(in, line);) {
+    const auto record = nlohmann::json::parse(line, nullptr, /*allow_exceptions=*/false);
+    if (record.is_object() && record.value("event", "") == event && record.value("step", int64_t{-1}) == step) {
+      return true;
+    }
+  }
+  return false;
+}
+
 }  // namespace wise

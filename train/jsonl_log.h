@@ -70,4 +70,9 @@ class JsonlLog {
   std::FILE* file_ = nullptr;
 };
 
+// Whether the log at `path` holds a record {"event": event, "step": step}: what a
+// trainer asks before appending a once-per-run record (the validation at the end)
+// again when a finished run is resumed.
+bool jsonl_log_has_event(const std::string& path, const std::string& event, int64_t step);
+
 }  // namespace wise

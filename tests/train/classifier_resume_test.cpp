@@ -260,6 +260,32 @@ TEST_F(ClassifierApp, AdamWRunExportsABodyThatLoadsAsImageNetWeights) {
             checkpoint.at("model.layer4.1.conv2.weight").to_vector<float>());
 }
 
+// train_prm on the same tiny set: it trains through the shared loop and reports the
+// classification table and the peaks' recall and precision on the val split.
+TEST_F(ClassifierApp, TrainPrmReportsClassificationAndPeakQuality) {
+  ScratchDirectory scratch;
+  const std::string out = scratch.file("prm");
+  const std::vector<std::string> arguments = {
+      WISE_TRAIN_PRM, "--data", *dataset_, "--out", out, "--width", "0.125", "--batch-size", "4", "--iterations", "3",
+      "--warmup", "1", "--checkpoint-every", "2", "--log-every", "1", "--workers", "1"};
+  ASSERT_TRUE(exited_with(run_app(arguments, scratch.file("prm.txt")), 0)) << read_file(scratch.file("prm.txt"));
+  const std::string output = read_file(scratch.file("prm.txt"));
+  EXPECT_NE(output.find("validation (val split, 8 images"), std::string::npos) << output;
+  EXPECT_NE(output.find("peaks: recall "), std::string::npos) << output;
+  const auto log = log_records(out);
+  ASSERT_FALSE(log.empty());
+  EXPECT_EQ(log.back()["event"], "validation");
+  EXPECT_TRUE(log.back().contains("peak_recall") && log.back().contains("mAP"));
+  EXPECT_TRUE(fs::exists(checkpoint_path(out, 3)));
+
+  std::vector<std::string> bad = arguments;
+  bad.push_back("--optimizer");
+  bad.push_back("lbfgs");
+  EXPECT_TRUE(exited_with(run_app(bad, scratch.file("bad.txt")), 2));
+  EXPECT_NE(read_file(scratch.file("bad.txt")).find("expected sgd, adam or adamw, found \"lbfgs\""),
+            std::string::npos);
+}
+
 TEST_F(ClassifierApp, ErrorsNameTheProblem) {
   ScratchDirectory scratch;
   const std::string missing = scratch.file("no-dataset");

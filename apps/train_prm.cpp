@@ -1,0 +1,194 @@
+// train_prm: WISE's first stage, a PRM classifier (models/prm.h) trained on the
+// image-level labels of a COCO-layout dataset through the shared training loop
+// (checkpoints, --resume, the NaN guard, progress, a JSONL log); at the end, the val
+// split's classification metrics and how well the peaks find the instances. What it
+// does is train/prm_training.h; this file only reads the command line.
+//
+//   train_prm --data data/shapes-v2 --out runs/prm [--weights body.safetensors] ...
+//
+// Exit status: 0 trained (and validated), 128 + signal when stopped by SIGINT or
+// SIGTERM (a checkpoint was written: --resume continues), 1 on a non-finite step or an
+// error, 2 on a bad command line.
+#include <cstdio>
+#include <cstdlib>
+#include <exception>
+#include <stdexcept>
+#include <string>
+
+#include "apps/command_line.h"
+#include "train/prm_training.h"
+
+#ifdef _OPENMP
+#include <omp.h>
+#endif
+
+namespace {
+
+using namespace wise;
+
+void print_usage(std::FILE* stream) {
+  const PrmTrainingOptions defaults;
+  std::fprintf(stream,
+               "usage: train_prm --data DIR --out DIR [options]\n"
+               "  --data DIR            dataset: annotations/{train,val}.json, images/{train,val}/\n"
+               "  --out DIR             checkpoints and log.jsonl\n"
+               "  --resume              continue from the newest checkpoint in --out\n"
+               "model:\n"
+               "  --depth N             ResNet depth 18, 34, 50 or 101 (default %d)\n"
+               "  --width M             width multiplier (default %g)\n"
+               "  --norm NAME           batch_norm, group_norm or frozen_batch_norm (default %s)\n"
+               "  --weights FILE        backbone weights (safetensors, torchvision keys; e.g. from\n"
+               "                        train_classifier --export-body)\n"
+               "  --upsample N          class maps' upsampling before peak finding at inference (default %d)\n"
+               "  --peak-fraction F     val: peaks >= F x their map's maximum count (default %g)\n"
+               "solver:\n"
+               "  --optimizer NAME      sgd, adam or adamw (default %s)\n"
+               "  --iterations N        optimizer steps (default %lld)\n"
+               "  --batch-size N        images per step (default %lld)\n"
+               "  --lr X                base learning rate, the classifier's (default %g)\n"
+               "  --backbone-lr X       the backbone's rate as a multiple of --lr (default %g; PRM: 0.01)\n"
+               "  --momentum X          SGD's (default %g)\n"
+               "  --weight-decay X      (default %g; none on norm weights and biases)\n"
+               "  --warmup N            linear warm-up iterations (default %lld)\n"
+               "data:\n"
+               "  --flip P              horizontal flip probability (default %g)\n"
+               "  --jitter J            colour jitter strength (default %g)\n"
+               "  --image-size S        resize to short side S (default: the native size)\n"
+               "  --seed S              initialisation, epoch order, augmentation (default %llu)\n"
+               "  --workers N           loader threads (default %d)\n"
+               "run:\n"
+               "  --threads N           OpenMP threads (default: OMP_NUM_THREADS or all cores)\n"
+               "  --device cpu|cuda     (default cpu)\n"
+               "  --checkpoint-every N  (default %lld; and at the end, and on SIGINT/SIGTERM)\n"
+               "  --log-every N         JSONL record every N steps (default %lld)\n"
+               "  --no-val              skip the validation at the end\n",
+               defaults.depth, defaults.width_multiplier, normalization_name(defaults.norm), defaults.upsample_factor,
+               static_cast<double>(defaults.peak_fraction), optimizer_name(defaults.optimizer),
+               static_cast<long long>(defaults.iterations), static_cast<long long>(defaults.batch_size),
+               defaults.base_lr, defaults.backbone_lr_multiplier, defaults.momentum, defaults.weight_decay,
+               static_cast<long long>(defaults.warmup_iters), static_cast<double>(defaults.flip_probability),
+               static_cast<double>(defaults.jitter), static_cast<unsigned long long>(defaults.seed),
+               defaults.num_workers, static_cast<long long>(defaults.checkpoint_every),
+               static_cast<long long>(defaults.log_every));
+}
+
+struct Invocation {
+  PrmTrainingOptions options;
+  int threads = 0;  // 0: OpenMP's default
+};
+
+Invocation parse_command_line(int argc, char** argv) {
+  Invocation invocation;
+  PrmTrainingOptions& options = invocation.options;
+  apps::CommandLine args(argc, argv);
+  while (args.next()) {
+    if (args.is("--help") || args.is("-h")) {
+      print_usage(stdout);
+      std::exit(0);
+    } else if (args.is("--data")) {
+      options.data_dir = args.value();
+    } else if (args.is("--out")) {
+      options.out_dir = args.value();
+    } else if (args.is("--resume")) {
+      options.resume = true;
+    } else if (args.is("--depth")) {
+      options.depth = static_cast<int>(args.integer(0));
+    } else if (args.is("--width")) {
+      options.width_multiplier = args.number();
+    } else if (args.is("--norm")) {
+      options.norm = parse_normalization(args.value());
+    } else if (args.is("--weights")) {
+      options.weights = args.value();
+    } else if (args.is("--upsample")) {
+      options.upsample_factor = static_cast<int>(args.integer(1));
+    } else if (args.is("--peak-fraction")) {
+      options.peak_fraction = static_cast<float>(args.number());
+    } else if (args.is("--optimizer")) {
+      options.optimizer = parse_optimizer_kind(args.value());
+    } else if (args.is("--iterations")) {
+      options.iterations = args.integer(1);
+    } else if (args.is("--batch-size")) {
+      options.batch_size = args.integer(1);
+    } else if (args.is("--lr")) {
+      options.base_lr = args.number();
+    } else if (args.is("--backbone-lr")) {
+      options.backbone_lr_multiplier = args.number();
+    } else if (args.is("--momentum")) {
+      options.momentum = args.number();
+    } else if (args.is("--weight-decay")) {
+      options.weight_decay = args.number();
+    } else if (args.is("--warmup")) {
+      options.warmup_iters = args.integer(0);
+    } else if (args.is("--flip")) {
+      options.flip_probability = static_cast<float>(args.number());
+    } else if (args.is("--jitter")) {
+      options.jitter = static_cast<float>(args.number());
+    } else if (args.is("--image-size")) {
+      options.image_size = args.integer(0);
+    } else if (args.is("--seed")) {
+      options.seed = static_cast<uint64_t>(args.integer(0));
+    } else if (args.is("--workers")) {
+      options.num_workers = static_cast<int>(args.integer(0));
+    } else if (args.is("--threads")) {
+      invocation.threads = static_cast<int>(args.integer(1));
+    } else if (args.is("--device")) {
+      options.device = apps::parse_device(args.value());
+    } else if (args.is("--checkpoint-every")) {
+      options.checkpoint_every = args.integer(0);
+    } else if (args.is("--log-every")) {
+      options.log_every = args.integer(1);
+    } else if (args.is("--no-val")) {
+      options.validate = false;
+    } else {
+      args.unknown();
+    }
+  }
+  if (options.data_dir.empty() || options.out_dir.empty()) {
+    throw std::invalid_argument("--data and --out are required (--help lists the options)");
+  }
+  return invocation;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  Invocation command_line;
+  try {
+    command_line = parse_command_line(argc, argv);
+  } catch (const std::exception& error) {
+    std::fprintf(stderr, "train_prm: %s\n", error.what());
+    return 2;
+  }
+  try {
+    int threads = 1;
+#ifdef _OPENMP
+    if (command_line.threads > 0) omp_set_num_threads(command_line.threads);
+    threads = omp_get_max_threads();
+#endif
+    const PrmTrainingOptions& options = command_line.options;
+    std::printf("train_prm: PRM on ResNet-%d x%g (%s), %lld iterations of %lld images, %s lr %g, %d threads\n",
+                options.depth, options.width_multiplier, normalization_name(options.norm),
+                static_cast<long long>(options.iterations), static_cast<long long>(options.batch_size),
+                optimizer_name(options.optimizer), options.base_lr, threads);
+    std::fflush(stdout);
+    const PrmTrainingResult result = train_prm(options);
+    if (result.outcome.status != TrainingOutcome::Status::completed) {
+      std::fprintf(stderr, "train_prm: %s\n", result.outcome.message.c_str());
+      return result.outcome.exit_code();
+    }
+    std::printf("train_prm: %s (%lld train images, %lld batches per epoch)\n", result.outcome.message.c_str(),
+                static_cast<long long>(result.train_images), static_cast<long long>(result.batches_per_epoch));
+    if (result.validated) {
+      const PrmValidation& validation = result.validation;
+      std::printf("\nvalidation (val split, %lld images):\n%s%s\n",
+                  static_cast<long long>(validation.classification.images),
+                  format_multilabel_table(validation.classification, validation.class_names).c_str(),
+                  format_peak_quality(validation.peaks).c_str());
+    }
+    std::printf("\noutputs: %s/ (checkpoint-*.safetensors, log.jsonl)\n", options.out_dir.c_str());
+    return 0;
+  } catch (const std::exception& error) {
+    std::fprintf(stderr, "train_prm: %s\n", error.what());
+    return 1;
+  }
+}

@@ -1,0 +1,289 @@
+#include "train/prm_training.h"
+
+#include <algorithm>
+#include <cmath>
+#include <filesystem>
+#include <map>
+#include <memory>
+#include <optional>
+
+#include <nlohmann/json.hpp>
+
+#include "nn/ensure.h"
+#include "nn/lr_schedule.h"
+#include "train/jsonl_log.h"
+#include "train/weak_data.h"
+
+namespace wise {
+
+namespace {
+
+namespace fs = std::filesystem;
+using Json = nlohmann::ordered_json;
+
+// The backbone's parameter prefixes (torchvision's ResNet names); "classifier." is
+// the head.
+const std::vector<std::string> kBackbonePrefixes = {"conv1.", "bn1.", "layer1.", "layer2.", "layer3.", "layer4."};
+
+void check_options(const PrmTrainingOptions& options) {
+  WISE_CHECK(!options.data_dir.empty(), "PRM training: the data folder (--data) is empty");
+  WISE_CHECK(!options.out_dir.empty(), "PRM training: the output folder (--out) is empty");
+  WISE_CHECK(options.iterations >= 1, "PRM training: iterations must be >= 1, got ", options.iterations);
+  WISE_CHECK(options.batch_size >= 1, "PRM training: batch_size must be >= 1, got ", options.batch_size);
+  WISE_CHECK(options.val_batch_size >= 1, "PRM training: val_batch_size must be >= 1, got ", options.val_batch_size);
+  WISE_CHECK(options.base_lr > 0, "PRM training: the learning rate must be > 0, got ", options.base_lr);
+  WISE_CHECK(options.backbone_lr_multiplier >= 0, "PRM training: backbone_lr_multiplier must be >= 0, got ",
+             options.backbone_lr_multiplier);
+  WISE_CHECK(options.upsample_factor >= 1, "PRM training: upsample_factor must be >= 1, got ",
+             options.upsample_factor);
+  WISE_CHECK(options.peak_fraction >= 0 && options.peak_fraction <= 1,
+             "PRM training: peak_fraction must be in [0, 1], got ", options.peak_fraction);
+  WISE_CHECK(options.flip_probability >= 0 && options.flip_probability <= 1,
+             "PRM training: flip_probability must be in [0, 1], got ", options.flip_probability);
+  WISE_CHECK(options.jitter >= 0 && options.jitter < 1, "PRM training: jitter must be in [0, 1), got ",
+             options.jitter);
+  WISE_CHECK(options.image_size >= 0, "PRM training: image_size must be >= 0 (0: native), got ", options.image_size);
+  WISE_CHECK(options.num_workers >= 0, "PRM training: num_workers must be >= 0, got ", options.num_workers);
+}
+
+// What a checkpoint must agree with on resume; "train" (paths, length, logging) may differ.
+std::string config_json(const PrmTrainingOptions& options, const LrScheduleOptions& schedule, int64_t num_classes,
+                        int64_t train_images) {
+  Json config;
+  config["model"] = {{"arch", "prm"},
+                     {"depth", options.depth},
+                     {"width_multiplier", options.width_multiplier},
+                     {"norm", normalization_name(options.norm)},
+                     {"num_classes", num_classes},
+                     {"weights", options.weights},
+                     {"upsample_factor", options.upsample_factor}};
+  config["data"] = {{"train_images", train_images}};
+  config["solver"] = {{"optimizer", optimizer_name(options.optimizer)},
+                      {"batch_size", options.batch_size},
+                      {"base_lr", schedule.base_lr},
+                      {"backbone_lr_multiplier", options.backbone_lr_multiplier},
+                      {"momentum", options.momentum},
+                      {"weight_decay", options.weight_decay},
+                      {"norm_bias_weight_decay", 0.0},
+                      {"warmup_iters", schedule.warmup_iters},
+                      {"warmup_factor", schedule.warmup_factor},
+                      {"milestones", schedule.milestones},
+                      {"gamma", schedule.gamma}};
+  config["augment"] = {{"flip_probability", options.flip_probability},
+                       {"jitter", options.jitter},
+                       {"image_size", options.image_size}};
+  config["seed"] = options.seed;
+  config["train"] = {{"iterations", options.iterations}, {"data_dir", options.data_dir},
+                     {"out_dir", options.out_dir},        {"checkpoint_every", options.checkpoint_every},
+                     {"log_every", options.log_every}};
+  return config.dump();
+}
+
+PrmConfig model_config(const PrmTrainingOptions& options, int64_t num_classes) {
+  PrmConfig config;
+  config.backbone.depth = options.depth;
+  config.backbone.width_multiplier = options.width_multiplier;
+  config.backbone.norm = options.norm;
+  config.backbone.trainable_layers = 5;  // everything trains
+  config.num_classes = num_classes;
+  config.upsample_factor = options.upsample_factor;
+  return config;
+}
+
+// ---- Validation ----------------------------------------------------------------------
+
+// The peaks of image n that the split's peak quality counts (see prm_training.h), in
+// the pixels of its original image.
+// `maps` and `scores` are the batch's upsampled maps and class scores on the CPU.
+std::vector<PixelPeak> counted_peaks(const PrmInference& inference, const Tensor& maps, const std::vector<float>& scores,
+                                     int64_t n, const std::vector<int64_t>& category_ids,
+                                     const data::ImageGeometry& geometry, const Shape& images, float peak_fraction) {
+  const int64_t K = maps.size(1), up_h = maps.size(2), up_w = maps.size(3);
+  const int64_t h = inference.class_maps.size(2), w = inference.class_maps.size(3);
+  const int64_t stride = ResNet::stride(5);
+  const float* map_values = maps.data<float>() + n * K * up_h * up_w;
+  const int64_t* peaks = inference.peaks.data<int64_t>();
+  const float* values = inference.peak_values.data<float>();
+  std::vector<PixelPeak> counted;
+  for (int64_t k = 0; k < K; ++k) {
+    if (scores[static_cast<size_t>(n * K + k)] < 0.0f) continue;  // not predicted present
+    const float* map = map_values + k * up_h * up_w;
+    const float maximum = *std::max_element(map, map + up_h * up_w);
+    for (int64_t p = 0; p < inference.peaks.size(0); ++p) {
+      const int64_t* peak = peaks + 4 * p;
+      if (peak[0] != n || peak[1] != k || values[p] < peak_fraction * maximum) continue;
+      PixelPeak pixel = peak_to_pixel(category_ids[static_cast<size_t>(k)], peak[2], peak[3], h, w,
+                                      static_cast<int>(up_h / h), stride, images[2], images[3]);
+      // Back from the (resized) network input to the original image.
+      pixel.y = std::min<int64_t>(geometry.original_height - 1,
+                                  static_cast<int64_t>(static_cast<float>(pixel.y) / geometry.scale_y()));
+      pixel.x = std::min<int64_t>(geometry.original_width - 1,
+                                  static_cast<int64_t>(static_cast<float>(pixel.x) / geometry.scale_x()));
+      counted.push_back(pixel);
+    }
+  }
+  return counted;
+}
+
+PrmValidation validate(PrmClassifier& model, const DatasetSplit& split, const PrmTrainingOptions& options) {
+  data::LoaderOptions loader_options;
+  loader_options.batch_size = options.val_batch_size;
+  loader_options.shuffle = false;
+  loader_options.num_workers = options.num_workers;
+  loader_options.augment = weak_validation_augmentation(options.image_size);
+  data::WeakLoader loader(data::weak_source_from_dataset(split.dataset, split.image_folder), loader_options);
+  loader.start_epoch(0);
+
+  std::map<int64_t, std::vector<const data::Annotation*>> instances;  // by image id
+  for (const data::Annotation& annotation : split.dataset.annotations) {
+    if (!annotation.iscrowd) instances[annotation.image_id].push_back(&annotation);
+  }
+  std::map<int64_t, const data::ImageInfo*> images_by_id;
+  for (const data::ImageInfo& image : split.dataset.images) images_by_id[image.id] = &image;
+  std::vector<int64_t> category_ids;
+  for (const data::Category& category : split.dataset.categories) category_ids.push_back(category.id);
+
+  const int64_t classes = model.num_classes();
+  std::vector<float> scores, labels;
+  PrmValidation validation;
+  while (std::optional<data::WeakBatch> batch = loader.next()) {
+    const PrmInference inference = model.infer(batch->images.to(options.device), /*response_maps=*/false);
+    const Tensor maps = inference.upsampled_maps.to(Device::cpu);
+    const std::vector<float> logits = inference.scores.to(Device::cpu).to_vector<float>();
+    for (float logit : logits) {
+      scores.push_back(static_cast<float>(1.0 / (1.0 + std::exp(-static_cast<double>(logit)))));  // sigmoid
+    }
+    const std::vector<float> batch_labels = batch->labels.to_vector<float>();
+    labels.insert(labels.end(), batch_labels.begin(), batch_labels.end());
+    for (size_t n = 0; n < batch->image_ids.size(); ++n) {
+      const int64_t id = batch->image_ids[n];
+      const data::ImageInfo& image = *images_by_id.at(id);
+      const std::vector<PixelPeak> peaks = counted_peaks(inference, maps, logits, static_cast<int64_t>(n), category_ids,
+                                                         batch->geometry[n], batch->images.shape(), options.peak_fraction);
+      validation.peaks += peak_quality(instances[id], image.height, image.width, peaks);
+    }
+  }
+  const int64_t images = static_cast<int64_t>(labels.size()) / classes;
+  validation.classification = multilabel_metrics(scores, labels, images, classes);
+  validation.class_names = class_names_of(split.dataset);
+  return validation;
+}
+
+void log_validation(const std::string& path, int64_t step, const PrmValidation& validation) {
+  if (jsonl_log_has_event(path, "validation", step)) return;
+  const MultilabelMetrics& metrics = validation.classification;
+  LogRecord record;
+  record.add("step", step).add("event", "validation").add("split", "val").add("images", metrics.images);
+  record.add("mAP", metrics.mean_average_precision).add("exact_match", metrics.exact_match);
+  record.add("accuracy", metrics.accuracy);
+  for (int64_t k = 0; k < metrics.classes; ++k) {
+    record.add("AP_" + validation.class_names[k], metrics.average_precision[k]);
+  }
+  record.add("peak_recall", validation.peaks.recall()).add("peak_precision", validation.peaks.precision());
+  record.add("instances", validation.peaks.instances).add("peaks", validation.peaks.peaks);
+  JsonlLog log = JsonlLog::resume(path, step);
+  log.write(record);
+}
+
+}  // namespace
+
+PixelPeak peak_to_pixel(int64_t category_id, int64_t y, int64_t x, int64_t map_height, int64_t map_width,
+                        int factor, int64_t stride, int64_t height, int64_t width) {
+  // align_corners: up-grid row y is map row y (h - 1) / (h f - 1).
+  auto to_pixel = [&](int64_t up, int64_t size, int64_t limit) {
+    const double cell = size > 1 && factor > 1 ? static_cast<double>(up) * static_cast<double>(size - 1) /
+                                                     static_cast<double>(size * factor - 1)
+                                               : static_cast<double>(up) / factor;
+    const double pixel = static_cast<double>(stride) * cell + 0.5 * static_cast<double>(stride - 1);
+    return std::clamp<int64_t>(static_cast<int64_t>(std::lround(pixel)), 0, limit - 1);
+  };
+  return PixelPeak{category_id, to_pixel(y, map_height, height), to_pixel(x, map_width, width)};
+}
+
+PrmTrainingResult train_prm(const PrmTrainingOptions& options) {
+  check_options(options);
+  kernels::require_device(options.device, "PRM training");
+  const DatasetSplit train = read_dataset_split(options.data_dir, "train");
+  const DatasetSplit val = options.validate ? read_dataset_split(options.data_dir, "val") : DatasetSplit{};
+  const int64_t num_classes = static_cast<int64_t>(train.dataset.categories.size());
+  if (options.validate) {
+    WISE_CHECK(class_names_of(val.dataset) == class_names_of(train.dataset), options.data_dir,
+               ": the val split's categories differ from the train split's");
+  }
+
+  // The model, its parameters in one buffer, and its initial weights.
+  ParameterBuffer parameters;
+  PrmClassifier model(model_config(options, num_classes), parameters);
+  parameters.allocate(options.device);
+  Generator init{options.seed, 0};
+  model.initialize(init);
+  if (!options.weights.empty()) model.load_backbone(options.weights);
+
+  std::vector<LrMultiplierRule> multipliers;
+  if (options.backbone_lr_multiplier != 1.0) multipliers.push_back({kBackbonePrefixes, options.backbone_lr_multiplier});
+  const std::unique_ptr<Optimizer> optimizer =
+      make_optimizer(options.optimizer, options.momentum, options.weight_decay, parameters, multipliers);
+  LrScheduleOptions schedule_options;
+  schedule_options.base_lr = options.base_lr;
+  schedule_options.warmup_iters = std::min(options.warmup_iters, options.iterations);
+  schedule_options.warmup_factor = options.warmup_factor;
+  schedule_options.milestones = options.milestones.empty()
+                                    ? std::vector<int64_t>{options.iterations * 2 / 3, options.iterations * 8 / 9}
+                                    : options.milestones;
+  const LrSchedule schedule(schedule_options);
+
+  // Batches: shuffled, full ones only (BN's statistics and the step's cost stay even).
+  data::LoaderOptions loader_options;
+  loader_options.batch_size = options.batch_size;
+  loader_options.shuffle = true;
+  loader_options.drop_last = true;
+  loader_options.seed = options.seed;
+  loader_options.num_workers = options.num_workers;
+  loader_options.augment = weak_training_augmentation(options.flip_probability, options.jitter, options.image_size);
+  const int64_t train_images = static_cast<int64_t>(train.dataset.images.size());
+  WISE_CHECK(train_images >= options.batch_size, options.data_dir, ": the train split has ", train_images,
+             " images, fewer than one batch of ", options.batch_size);
+  IterationBatches batches(data::weak_source_from_dataset(train.dataset, train.image_folder), loader_options);
+
+  PrmTrainingResult result;
+  result.train_images = train_images;
+  result.batches_per_epoch = batches.batches_per_epoch();
+
+  TrainingState state{parameters, *optimizer, {}, {}};
+  TrainingLoopOptions loop;
+  loop.total_iterations = options.iterations;
+  loop.checkpoint_every = options.checkpoint_every;
+  loop.keep_last = options.keep_last;
+  loop.log_every = options.log_every;
+  loop.out_dir = options.out_dir;
+  loop.resume = options.resume;
+  loop.config_json = config_json(options, schedule_options, num_classes, train_images);
+  loop.config_may_differ = {"train"};
+  loop.progress_stream = options.progress_stream;
+
+  const StepFunction step = [&](int64_t iteration) {
+    const data::WeakBatch batch = batches.at(iteration);
+    const Tensor targets = batch.labels.to(options.device);
+    const Tensor& scores = model.forward_training(batch.images.to(options.device));
+    const Tensor& loss = model.loss(targets);
+    model.backward_loss(nullptr);
+
+    // The batch's decisions at score 0 (probability 0.5) that match the labels.
+    const std::vector<float> host_scores = scores.to_vector<float>(), host_labels = batch.labels.to_vector<float>();
+    int64_t correct = 0;
+    for (size_t i = 0; i < host_scores.size(); ++i) correct += (host_scores[i] >= 0.0f) == (host_labels[i] == 1.0f);
+    const double accuracy = static_cast<double>(correct) / static_cast<double>(host_scores.size());
+    return StepResult{{{"loss_classifier", static_cast<double>(loss.to_vector<float>()[0])}},
+                      {{"accuracy", accuracy}, {"epoch", static_cast<double>(batch.epoch)}}};
+  };
+  result.outcome = run_training_loop(state, schedule, loop, step);
+
+  if (options.validate && result.outcome.status == TrainingOutcome::Status::completed) {
+    result.validation = validate(model, val, options);
+    result.validated = true;
+    log_validation((fs::path(options.out_dir) / "log.jsonl").string(), result.outcome.iteration, result.validation);
+  }
+  return result;
+}
+
+}  // namespace wise

@@ -1,0 +1,104 @@
+// Training PRM (models/prm.h) on image-level labels: WISE's first stage, what
+// apps/train_prm runs.
+//
+//   data   <data_dir>/annotations/{train,val}.json (COCO), images/{train,val}/; the
+//          training side reads the image-level label sets only (data/loader.h's
+//          WeakLoader: no masks reach the model). K = the dataset's categories.
+//   model  PrmClassifier: ResNet body -> 1x1 conv class response maps -> peak
+//          stimulation (mean of each map's peaks) -> K class scores; from scratch,
+//          or the body from ImageNet-style weights (`weights`: torchvision names, e.g.
+//          what train_classifier --export-body writes)
+//   loss   multilabel soft margin of the class scores
+//   solver SGD with momentum or Adam/AdamW, no weight decay on norm weights and
+//          biases, the backbone at backbone_lr_multiplier x the classifier's rate
+//          (PRM: 0.01 from ImageNet weights), linear warm-up, x0.1 at each milestone
+//   loop   run_training_loop (train/training_loop.h): checkpoints, --resume, the NaN
+//          guard, progress and <out_dir>/log.jsonl
+//   val    at the end, on the val split: the classification metrics of the class
+//          scores (train/classification_metrics.h), and the quality of the peaks
+//          (train/peak_quality.h): the peaks of the classes predicted present (score
+//          >= 0, a logit) on the x8-upsampled class maps, those >= peak_fraction x
+//          their map's maximum, mapped to image pixels, against the val instances.
+//          The val masks are evaluation data; they never reach training.
+#pragma once
+
+#include <cstdint>
+#include <iostream>
+#include <string>
+#include <vector>
+
+#include "models/prm.h"
+#include "train/classification_metrics.h"
+#include "train/peak_quality.h"
+#include "train/solver.h"
+#include "train/training_loop.h"
+
+namespace wise {
+
+struct PrmTrainingOptions {
+  std::string data_dir;  // annotations/{train,val}.json, images/{train,val}/
+  std::string out_dir;   // checkpoints and log.jsonl
+  bool resume = false;
+
+  // Model.
+  int depth = 18;
+  double width_multiplier = 0.25;
+  Normalization norm = Normalization::batch_norm;
+  std::string weights;  // backbone weights (safetensors, torchvision keys); "" = from scratch
+  int upsample_factor = 8;   // the class maps' upsampling at inference (PRM's sub-pixel locating)
+  float peak_fraction = 0.25f;  // val: peaks >= this x their map's maximum count
+
+  // Solver.
+  OptimizerKind optimizer = OptimizerKind::adam;
+  int64_t iterations = 3000;
+  int64_t batch_size = 16;
+  double base_lr = 1e-3;
+  double backbone_lr_multiplier = 1.0;  // PRM's 0.01 when the backbone is pretrained
+  double momentum = 0.9;                // SGD's
+  double weight_decay = 1e-4;           // not on norm weights and biases
+  int64_t warmup_iters = 100;
+  double warmup_factor = 0.1;
+  std::vector<int64_t> milestones;  // empty: at 2/3 and 8/9 of `iterations`
+
+  // Augmentation and data.
+  float flip_probability = 0.5f;
+  float jitter = 0.4f;
+  int64_t image_size = 0;  // > 0: images resized to this short side; 0: native size
+  uint64_t seed = 0;
+  int num_workers = 1;
+
+  // Loop.
+  int64_t checkpoint_every = 250;
+  int keep_last = 3;
+  int64_t log_every = 10;
+  int64_t val_batch_size = 16;
+  bool validate = true;  // at the end
+
+  Device device = Device::cpu;
+  std::ostream* progress_stream = &std::cerr;  // nullptr: silent
+};
+
+struct PrmValidation {
+  MultilabelMetrics classification;
+  PeakQuality peaks;
+  std::vector<std::string> class_names;
+};
+
+struct PrmTrainingResult {
+  TrainingOutcome outcome;
+  bool validated = false;  // only after a completed run
+  PrmValidation validation;
+  int64_t train_images = 0, batches_per_epoch = 0;
+};
+
+// Trains (or resumes) as described above; throws on bad options, a missing or bad
+// dataset (naming the file and how to make one) and I/O errors.
+PrmTrainingResult train_prm(const PrmTrainingOptions& options);
+
+// The peak (y, x) of a map upsampled by `factor` with align corners from an (h, w)
+// class map of stride `stride`, as a pixel of the (height, width) network input: the
+// class map's cell centres are at stride i + (stride - 1) / 2.
+PixelPeak peak_to_pixel(int64_t category_id, int64_t y, int64_t x, int64_t map_height, int64_t map_width,
+                        int factor, int64_t stride, int64_t height, int64_t width);
+
+}  // namespace wise
