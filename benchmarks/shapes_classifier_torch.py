@@ -11,6 +11,7 @@ steps also decode and augment PNGs).
     # the issue-15 note's runs: --iterations 4000 | --lr 0.02 --holdout |
     #   --head cam_max --no-stem-pool --lr 0.02 --holdout | --net plain --adam 1e-3 --iterations 400 --holdout |
     #   --data <8,000-image set> --adam 1e-3 --iterations 3000
+    # issue 21's note (shapes-objects-v1): --adam 1e-3 --iterations 1500 [--net plain [--plain-pool average]]
 """
 
 import argparse
@@ -85,15 +86,17 @@ class ResNet18(nn.Module):
 class Plain(nn.Module):
     """Four 3x3 conv + BN + ReLU + 2x2 max-pool stages, global max pooling."""
 
-    def __init__(self, classes):
+    def __init__(self, classes, pool="max"):
         super().__init__()
+        self.pool = pool
         widths = [3, 32, 64, 128, 128]
         self.features = nn.Sequential(*[m for i in range(4) for m in (
             nn.Conv2d(widths[i], widths[i + 1], 3, 1, 1), nn.BatchNorm2d(widths[i + 1]), nn.ReLU(), nn.MaxPool2d(2))])
         self.fc = nn.Linear(128, classes)
 
     def forward(self, x):
-        return self.fc(self.features(x).amax((2, 3)))
+        features = self.features(x)
+        return self.fc(features.amax((2, 3)) if self.pool == "max" else features.mean((2, 3)))
 
 
 def average_precision(scores, labels):
@@ -114,6 +117,8 @@ def main():
     parser.add_argument("--net", choices=["resnet18", "plain"], default="resnet18")
     parser.add_argument("--head", choices=["average", "cam_max"], default="average")
     parser.add_argument("--no-stem-pool", action="store_true")
+    parser.add_argument("--plain-pool", choices=["max", "average"], default="max",
+                        help="the plain network's global pooling")
     parser.add_argument("--holdout", action="store_true", help="validate on the last 200 train images instead of val")
     args = parser.parse_args()
 
@@ -124,7 +129,7 @@ def main():
         val_x, val_y, train_x, train_y = train_x[-200:], train_y[-200:], train_x[:-200], train_y[:-200]
     torch.manual_seed(0)
     classes = train_y.shape[1]
-    net = Plain(classes) if args.net == "plain" else ResNet18(classes, args.width, args.head, not args.no_stem_pool)
+    net = Plain(classes, args.plain_pool) if args.net == "plain" else ResNet18(classes, args.width, args.head, not args.no_stem_pool)
     if args.adam > 0:
         optimizer = torch.optim.Adam(net.parameters(), lr=args.adam)
         base = args.adam
