@@ -135,9 +135,6 @@ void log_validation(const std::string& path, int64_t step, const ClassifierValid
 
 }  // namespace
 
-std::vector<int64_t> default_milestones(int64_t iterations) {
-  return {iterations * 2 / 3, iterations * 8 / 9};
-}
 
 ClassifierTrainingResult train_multilabel_classifier(const ClassifierTrainingOptions& options) {
   check_options(options);
@@ -166,25 +163,14 @@ ClassifierTrainingResult train_multilabel_classifier(const ClassifierTrainingOpt
 
   const std::unique_ptr<Optimizer> optimizer =
       make_optimizer(options.optimizer, options.momentum, options.weight_decay, parameters);
-  LrScheduleOptions schedule_options;
-  schedule_options.base_lr = options.base_lr;
-  schedule_options.warmup_iters = std::min(options.warmup_iters, options.iterations);
-  schedule_options.warmup_factor = options.warmup_factor;
-  schedule_options.milestones = options.milestones.empty() ? default_milestones(options.iterations) : options.milestones;
+  const LrScheduleOptions schedule_options = warmup_multistep(
+      options.base_lr, options.warmup_iters, options.warmup_factor, options.milestones, options.iterations);
   const LrSchedule schedule(schedule_options);
 
-  // Batches: shuffled, full ones only (BN's statistics and the step's cost stay even).
-  data::LoaderOptions loader_options;
-  loader_options.batch_size = options.batch_size;
-  loader_options.shuffle = true;
-  loader_options.drop_last = true;
-  loader_options.seed = options.seed;
-  loader_options.num_workers = options.num_workers;
-  loader_options.augment = weak_training_augmentation(options.flip_probability, options.jitter, options.image_size);
+  IterationBatches batches = training_batches(
+      train, options.data_dir, options.batch_size, options.seed, options.num_workers,
+      weak_training_augmentation(options.flip_probability, options.jitter, options.image_size));
   const int64_t train_images = static_cast<int64_t>(train.dataset.images.size());
-  WISE_CHECK(train_images >= options.batch_size, options.data_dir, ": the train split has ", train_images,
-             " images, fewer than one batch of ", options.batch_size);
-  IterationBatches batches(data::weak_source_from_dataset(train.dataset, train.image_folder), loader_options);
 
   ClassifierTrainingResult result;
   result.train_images = train_images;

@@ -104,9 +104,6 @@ struct ClassifierTrainingResult {
   int64_t train_images = 0, batches_per_epoch = 0;
 };
 
-// The milestones used when options.milestones is empty.
-std::vector<int64_t> default_milestones(int64_t iterations);
-
 // Trains (or resumes) as described above; throws on bad options, a missing or
 // bad dataset (naming the file and how to make shapes-v1) and I/O errors.
 ClassifierTrainingResult train_multilabel_classifier(const ClassifierTrainingOptions& options);

@@ -223,27 +223,14 @@ PrmTrainingResult train_prm(const PrmTrainingOptions& options) {
   if (options.backbone_lr_multiplier != 1.0) multipliers.push_back({kBackbonePrefixes, options.backbone_lr_multiplier});
   const std::unique_ptr<Optimizer> optimizer =
       make_optimizer(options.optimizer, options.momentum, options.weight_decay, parameters, multipliers);
-  LrScheduleOptions schedule_options;
-  schedule_options.base_lr = options.base_lr;
-  schedule_options.warmup_iters = std::min(options.warmup_iters, options.iterations);
-  schedule_options.warmup_factor = options.warmup_factor;
-  schedule_options.milestones = options.milestones.empty()
-                                    ? std::vector<int64_t>{options.iterations * 2 / 3, options.iterations * 8 / 9}
-                                    : options.milestones;
+  const LrScheduleOptions schedule_options = warmup_multistep(
+      options.base_lr, options.warmup_iters, options.warmup_factor, options.milestones, options.iterations);
   const LrSchedule schedule(schedule_options);
 
-  // Batches: shuffled, full ones only (BN's statistics and the step's cost stay even).
-  data::LoaderOptions loader_options;
-  loader_options.batch_size = options.batch_size;
-  loader_options.shuffle = true;
-  loader_options.drop_last = true;
-  loader_options.seed = options.seed;
-  loader_options.num_workers = options.num_workers;
-  loader_options.augment = weak_training_augmentation(options.flip_probability, options.jitter, options.image_size);
+  IterationBatches batches = training_batches(
+      train, options.data_dir, options.batch_size, options.seed, options.num_workers,
+      weak_training_augmentation(options.flip_probability, options.jitter, options.image_size));
   const int64_t train_images = static_cast<int64_t>(train.dataset.images.size());
-  WISE_CHECK(train_images >= options.batch_size, options.data_dir, ": the train split has ", train_images,
-             " images, fewer than one batch of ", options.batch_size);
-  IterationBatches batches(data::weak_source_from_dataset(train.dataset, train.image_folder), loader_options);
 
   PrmTrainingResult result;
   result.train_images = train_images;

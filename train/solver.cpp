@@ -1,5 +1,6 @@
 #include "train/solver.h"
 
+#include <algorithm>
 #include <stdexcept>
 #include <utility>
 
@@ -41,6 +42,20 @@ std::unique_ptr<Optimizer> make_optimizer(OptimizerKind kind, double momentum, d
   adam.lr_multipliers = std::move(lr_multipliers);
   adam.decoupled_weight_decay = kind == OptimizerKind::adamw;
   return std::make_unique<Adam>(parameters, adam);
+}
+
+std::vector<int64_t> default_milestones(int64_t iterations) {
+  return {iterations * 2 / 3, iterations * 8 / 9};
+}
+
+LrScheduleOptions warmup_multistep(double base_lr, int64_t warmup_iters, double warmup_factor,
+                                   const std::vector<int64_t>& milestones, int64_t iterations) {
+  LrScheduleOptions schedule;
+  schedule.base_lr = base_lr;
+  schedule.warmup_iters = std::min(warmup_iters, iterations);
+  schedule.warmup_factor = warmup_factor;
+  schedule.milestones = milestones.empty() ? default_milestones(iterations) : milestones;
+  return schedule;
 }
 
 }  // namespace wise

@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "nn/lr_schedule.h"
 #include "nn/optimizer.h"
 
 namespace wise {
@@ -20,5 +21,11 @@ OptimizerKind parse_optimizer_kind(const std::string& text);
 std::unique_ptr<Optimizer> make_optimizer(OptimizerKind kind, double momentum, double weight_decay,
                                           const ParameterBuffer& parameters,
                                           std::vector<LrMultiplierRule> lr_multipliers = {});
+
+// The trainers' schedule: linear warm-up from warmup_factor over warmup_iters (at most
+// the run), then x0.1 at each milestone; no milestones given: at 2/3 and 8/9 of the run.
+std::vector<int64_t> default_milestones(int64_t iterations);
+LrScheduleOptions warmup_multistep(double base_lr, int64_t warmup_iters, double warmup_factor,
+                                   const std::vector<int64_t>& milestones, int64_t iterations);
 
 }  // namespace wise

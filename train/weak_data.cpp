@@ -64,4 +64,19 @@ data::WeakBatch IterationBatches::at(int64_t iteration) {
   return std::move(*batch);
 }
 
+IterationBatches training_batches(const DatasetSplit& split, const std::string& data_dir, int64_t batch_size,
+                                  uint64_t seed, int num_workers, const data::AugmentOptions& augment) {
+  const int64_t images = static_cast<int64_t>(split.dataset.images.size());
+  WISE_CHECK(images >= batch_size, data_dir, ": the train split has ", images, " images, fewer than one batch of ",
+             batch_size);
+  data::LoaderOptions options;
+  options.batch_size = batch_size;
+  options.shuffle = true;
+  options.drop_last = true;
+  options.seed = seed;
+  options.num_workers = num_workers;
+  options.augment = augment;
+  return IterationBatches(data::weak_source_from_dataset(split.dataset, split.image_folder), options);
+}
+
 }  // namespace wise

@@ -47,4 +47,10 @@ class IterationBatches {
   int64_t epoch_ = -1, next_index_ = 0;
 };
 
+// The training batches of a split: shuffled by `seed`, full batches only (BN's
+// statistics and the step's cost stay even), augmented by `augment`. A split smaller
+// than one batch is an error naming `data_dir`.
+IterationBatches training_batches(const DatasetSplit& split, const std::string& data_dir, int64_t batch_size,
+                                  uint64_t seed, int num_workers, const data::AugmentOptions& augment);
+
 }  // namespace wise
