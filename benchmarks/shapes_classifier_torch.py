@@ -43,10 +43,12 @@ def load(root, split):
 
 
 class Block(nn.Module):
-    def __init__(self, inputs, outputs, stride):
+    def __init__(self, inputs, outputs, stride, dilation=1):
         super().__init__()
-        self.c1, self.b1 = nn.Conv2d(inputs, outputs, 3, stride, 1, bias=False), nn.BatchNorm2d(outputs)
-        self.c2, self.b2 = nn.Conv2d(outputs, outputs, 3, 1, 1, bias=False), nn.BatchNorm2d(outputs)
+        self.c1 = nn.Conv2d(inputs, outputs, 3, stride, dilation, dilation, bias=False)
+        self.b1 = nn.BatchNorm2d(outputs)
+        self.c2 = nn.Conv2d(outputs, outputs, 3, 1, dilation, dilation, bias=False)
+        self.b2 = nn.BatchNorm2d(outputs)
         self.down = None if stride == 1 and inputs == outputs else nn.Sequential(
             nn.Conv2d(inputs, outputs, 1, stride, bias=False), nn.BatchNorm2d(outputs))
 
@@ -58,14 +60,20 @@ class Block(nn.Module):
 class ResNet18(nn.Module):
     """torchvision's ResNet-18 at wise's width rule: max(8, round(c m / 8) 8)."""
 
-    def __init__(self, classes, width, head, stem_pool):
+    def __init__(self, classes, width, head, stem_pool, output_stride=32):
         super().__init__()
         w = lambda c: max(8, int(round(c * width / 8)) * 8)  # noqa: E731
         self.head, self.stem_pool = head, stem_pool
         self.conv, self.bn = nn.Conv2d(3, w(64), 7, 2, 3, bias=False), nn.BatchNorm2d(w(64))
-        layers, inputs = [], w(64)
+        # output stride 16 or 8: layer4 (and layer3) keep their input's resolution and dilate
+        # instead (DeepLab's rule), so the class maps stay local.
+        layers, inputs, stride_so_far, dilation = [], w(64), 4 if stem_pool else 2, 1
         for outputs, stride in [(w(64), 1), (w(128), 2), (w(256), 2), (w(512), 2)]:
-            layers += [Block(inputs, outputs, stride), Block(outputs, outputs, 1)]
+            first_dilation = dilation
+            if stride == 2 and stride_so_far * 2 > output_stride:
+                stride, dilation = 1, dilation * 2
+            stride_so_far *= stride
+            layers += [Block(inputs, outputs, stride, first_dilation), Block(outputs, outputs, 1, dilation)]
             inputs = outputs
         self.layers, self.fc = nn.Sequential(*layers), nn.Linear(inputs, classes)
         for m in self.modules():
@@ -79,8 +87,22 @@ class ResNet18(nn.Module):
         features = self.layers(x)
         if self.head == "average":
             return self.fc(features.mean((2, 3)))
+        if self.head == "feature_max":
+            return self.fc(features.amax((2, 3)))
         cam = torch.einsum("nchw,kc->nkhw", features, self.fc.weight) + self.fc.bias[None, :, None, None]
+        if self.head == "psl":
+            return peak_stimulation(cam)
         return cam.amax((2, 3))  # class score = the maximum of its class activation map
+
+
+def peak_stimulation(cam):
+    """PRM's peak stimulation: the mean of each map's 3x3 local maxima at or above its
+    lower median."""
+    flat = cam.flatten(2)
+    median = flat.median(2, keepdim=True).values.unsqueeze(3)
+    peaks = (F.max_pool2d(cam, 3, 1, 1) == cam) & (cam >= median)
+    peaks = peaks.detach().float()
+    return (cam * peaks).sum((2, 3)) / peaks.sum((2, 3)).clamp(min=1)
 
 
 class Plain(nn.Module):
@@ -115,8 +137,9 @@ def main():
     parser.add_argument("--lr", type=float, default=0.1, help="SGD's base learning rate")
     parser.add_argument("--adam", type=float, default=0.0, help="use Adam with this learning rate instead of SGD")
     parser.add_argument("--net", choices=["resnet18", "plain"], default="resnet18")
-    parser.add_argument("--head", choices=["average", "cam_max"], default="average")
+    parser.add_argument("--head", choices=["average", "feature_max", "cam_max", "psl"], default="average")
     parser.add_argument("--no-stem-pool", action="store_true")
+    parser.add_argument("--output-stride", type=int, choices=[8, 16, 32], default=32)
     parser.add_argument("--plain-pool", choices=["max", "average"], default="max",
                         help="the plain network's global pooling")
     parser.add_argument("--holdout", action="store_true", help="validate on the last 200 train images instead of val")
@@ -129,7 +152,8 @@ def main():
         val_x, val_y, train_x, train_y = train_x[-200:], train_y[-200:], train_x[:-200], train_y[:-200]
     torch.manual_seed(0)
     classes = train_y.shape[1]
-    net = Plain(classes, args.plain_pool) if args.net == "plain" else ResNet18(classes, args.width, args.head, not args.no_stem_pool)
+    net = Plain(classes, args.plain_pool) if args.net == "plain" else ResNet18(classes, args.width, args.head, not args.no_stem_pool,
+                                                                                 args.output_stride)
     if args.adam > 0:
         optimizer = torch.optim.Adam(net.parameters(), lr=args.adam)
         base = args.adam
