@@ -152,8 +152,8 @@ def main():
         val_x, val_y, train_x, train_y = train_x[-200:], train_y[-200:], train_x[:-200], train_y[:-200]
     torch.manual_seed(0)
     classes = train_y.shape[1]
-    net = Plain(classes, args.plain_pool) if args.net == "plain" else ResNet18(classes, args.width, args.head, not args.no_stem_pool,
-                                                                                 args.output_stride)
+    net = (Plain(classes, args.plain_pool) if args.net == "plain" else
+           ResNet18(classes, args.width, args.head, not args.no_stem_pool, args.output_stride))
     if args.adam > 0:
         optimizer = torch.optim.Adam(net.parameters(), lr=args.adam)
         base = args.adam

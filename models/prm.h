@@ -5,7 +5,9 @@
 // backpropagation gives each peak its instance's response map.
 //
 //   images (N, 3, H, W)
-//     backbone:   ResNet conv1 .. layer4 (models/resnet.h)         C5 (N, F, H/32, W/32)
+//     backbone:   ResNet conv1 .. layer4 (models/resnet.h)         C5 (N, F, H/s, W/s)
+//                 (output stride s = 32, or 16 / 8 with dilated stages:
+//                 ResNetConfig::replace_stride_with_dilation)
 //     classifier: 1x1 conv with bias -> class response maps (CAMs)  M  (N, K, h, w)
 //   training:
 //     [upsample:  bilinear x training_upsample_factor, align corners (1 = off)]
@@ -46,14 +48,13 @@
 //           out.scores (N, K) for classification mAP; out.peaks, out.kept and
 //           out.response_maps for localisation and pseudo masks.
 // Peak coordinates are on the upsampled map's grid (h f, w f): with align corners, row
-// y_up is CAM row y_up (h - 1) / (h f - 1), i.e. image row ~ 32 y_up (h - 1) / (h f - 1)
-// + 16 (CAM cell centres); train_prm maps them to pixels.
+// y_up is CAM row y_up (h - 1) / (h f - 1), i.e. image row ~ s y_up (h - 1) / (h f - 1)
+// at output stride s (CAM cell i is centred on pixel s i); train_prm maps them to pixels.
 //
 // Cost: one peak response map is about three forward passes (each convolution runs a
 // forward with W+ and an input-gradient convolution); peaks are processed one at a time
 // (PRM does the same). Batching the peaks of one image (the rule is linear in g, and x~
-// and z are shared) is the obvious speed-up, not done yet. A reduced output stride
-// (dilated layer4, stride 16, as several PRM follow-ups use) is not built either.
+// and z are shared) is the obvious speed-up, not done yet.
 #pragma once
 
 #include <cstdint>

@@ -113,15 +113,25 @@ ResNet::ResNet(const ResNetConfig& config, ParameterBuffer& buffer, std::string 
 
   int64_t channels = resnet_width(64, config.width_multiplier);
   layout.stem = declare_stem(buffer_, prefix_, channels, layout.settings);
+  int64_t dilation = 1;
   for (int stage = 1; stage <= 4; ++stage) {
     const int64_t width = resnet_width(int64_t{64} << (stage - 1), config.width_multiplier);
     const int64_t out_channels = width * expansion;
+    // torchvision's _make_layer: a stage that replaces its stride by dilation keeps the
+    // resolution; its first block still runs at the previous dilation, the rest at the
+    // doubled one.
+    const bool dilate = stage > 1 && config.replace_stride_with_dilation[stage - 2];
+    const int64_t previous_dilation = dilation;
+    if (dilate) dilation *= 2;
     for (int index = 0; index < spec.blocks[stage - 1]; ++index) {
       const std::string name = concat(prefix_, "layer", stage, ".", index);
-      const int64_t stride = (index == 0 && stage > 1) ? 2 : 1;
+      const int64_t stride = (index == 0 && stage > 1 && !dilate) ? 2 : 1;
+      const int64_t block_dilation = index == 0 ? previous_dilation : dilation;
       layout.layers[stage - 1].push_back(
-          spec.bottleneck ? declare_bottleneck(buffer_, name, channels, width, out_channels, stride, layout.settings)
-                          : declare_basic_block(buffer_, name, channels, out_channels, stride, layout.settings));
+          spec.bottleneck ? declare_bottleneck(buffer_, name, channels, width, out_channels, stride, layout.settings,
+                                               block_dilation)
+                          : declare_basic_block(buffer_, name, channels, out_channels, stride, layout.settings,
+                                                block_dilation));
       channels = out_channels;
     }
     layout.channels[stage - 1] = out_channels;
@@ -130,6 +140,19 @@ ResNet::ResNet(const ResNetConfig& config, ParameterBuffer& buffer, std::string 
 }
 
 ResNet::~ResNet() = default;
+
+int64_t ResNet::stride(int stage) const {
+  WISE_CHECK(stage >= 2 && stage <= 5, "ResNet::stride: stage must be 2..5 (C2..C5), got ", stage);
+  int64_t stride = 4;
+  for (int k = 3; k <= stage; ++k) stride *= config_.replace_stride_with_dilation[k - 3] ? 1 : 2;
+  return stride;
+}
+
+int64_t resnet_output_stride(const ResNetConfig& config) {
+  int64_t stride = 32;
+  for (bool dilate : config.replace_stride_with_dilation) stride /= dilate ? 2 : 1;
+  return stride;
+}
 
 int64_t ResNet::channels(int stage) const {
   WISE_CHECK(stage >= 2 && stage <= 5, "ResNet::channels: stage must be 2..5 (C2..C5), got ", stage);

@@ -89,9 +89,18 @@ struct ResNetConfig {
   // largest activations (ResNet-50-FPN at 800x1067 saves ~0.4 GB less).
   bool image_gradient = false;
   double group_norm_eps = 1e-5;
+  // torchvision's replace_stride_with_dilation, for layer2, layer3, layer4: a stage so
+  // marked keeps its input's resolution and dilates its 3x3 convolutions instead
+  // (DeepLab's output stride). {false, false, true}: C5 at stride 16; {false, true,
+  // true}: C4 and C5 at stride 8. The parameters and their names do not change, so a
+  // checkpoint loads into either.
+  std::array<bool, 3> replace_stride_with_dilation{false, false, false};
 };
 
-// The four feature maps, C2..C5, of strides 4, 8, 16, 32. In backward(), the
+// C5's stride in input pixels: 32, halved by each dilated stage.
+int64_t resnet_output_stride(const ResNetConfig& config);
+
+// The four feature maps, C2..C5, of strides 4, 8, 16, 32 (ResNet::stride). In backward(), the
 // gradients of the same (any format each; an undefined one counts as zero).
 struct ResNetFeatures {
   Tensor c2, c3, c4, c5;
@@ -151,7 +160,8 @@ class ResNet {
   // Channels of C2..C5 (stage 2..5), e.g. 256, 512, 1024, 2048 for ResNet-50.
   int64_t channels(int stage) const;
   std::array<int64_t, 4> feature_channels() const { return {channels(2), channels(3), channels(4), channels(5)}; }
-  static int stride(int stage) { return 1 << stage; }  // 4, 8, 16, 32
+  // C2..C5's strides in input pixels: 4, 8, 16, 32 (less where stages are dilated).
+  int64_t stride(int stage) const;
 
  private:
   const ResNetFeatures& forward_inference(const Tensor& images);

@@ -58,9 +58,10 @@ void folded_forward(const ConvNorm& unit, const Tensor& input, const Tensor* res
 
 ConvNorm declare_conv_norm(ParameterBuffer& buffer, const std::string& conv_name, const std::string& norm_name,
                            int64_t in_channels, int64_t out_channels, int64_t kernel, int64_t stride,
-                           const NormSettings& settings) {
+                           const NormSettings& settings, int64_t dilation) {
   ConvNorm unit;
-  unit.options = Conv2dOptions{stride, kernel / 2, 1};  // "same" padding: 7 -> 3, 3 -> 1, 1 -> 0
+  // "same" padding: 7 -> 3, 3 -> 1 (x dilation), 1 -> 0
+  unit.options = Conv2dOptions{stride, dilation * (kernel / 2), dilation};
   unit.out_channels = out_channels;
   unit.conv_weight = buffer.add(conv_name + ".weight", {out_channels, in_channels, kernel, kernel});
   const Shape channels{out_channels};
@@ -241,23 +242,23 @@ void declare_downsample_if_needed(Block& block, ParameterBuffer& buffer, const s
 }  // namespace
 
 Block declare_basic_block(ParameterBuffer& buffer, const std::string& name, int64_t in_channels,
-                          int64_t out_channels, int64_t stride, const NormSettings& settings) {
+                          int64_t out_channels, int64_t stride, const NormSettings& settings, int64_t dilation) {
   Block block;
   block.path.push_back(declare_conv_norm(buffer, name + ".conv1", name + ".bn1", in_channels, out_channels, 3,
-                                         stride, settings));
+                                         stride, settings, dilation));
   block.path.push_back(declare_conv_norm(buffer, name + ".conv2", name + ".bn2", out_channels, out_channels, 3,
-                                         1, settings));
+                                         1, settings, dilation));
   declare_downsample_if_needed(block, buffer, name, in_channels, out_channels, stride, settings);
   return block;
 }
 
 Block declare_bottleneck(ParameterBuffer& buffer, const std::string& name, int64_t in_channels, int64_t width,
-                         int64_t out_channels, int64_t stride, const NormSettings& settings) {
+                         int64_t out_channels, int64_t stride, const NormSettings& settings, int64_t dilation) {
   Block block;
   block.path.push_back(
       declare_conv_norm(buffer, name + ".conv1", name + ".bn1", in_channels, width, 1, 1, settings));
   block.path.push_back(  // "v1.5": the stride sits on the 3x3
-      declare_conv_norm(buffer, name + ".conv2", name + ".bn2", width, width, 3, stride, settings));
+      declare_conv_norm(buffer, name + ".conv2", name + ".bn2", width, width, 3, stride, settings, dilation));
   block.path.push_back(
       declare_conv_norm(buffer, name + ".conv3", name + ".bn3", width, out_channels, 1, 1, settings));
   declare_downsample_if_needed(block, buffer, name, in_channels, out_channels, stride, settings);

@@ -62,10 +62,10 @@ struct ConvNormSaved {
 
 // Declares `conv_name`.weight (out, in, k, k) and the norm's `norm_name`.* with
 // torchvision's names (see models/resnet.h for what each normalization declares
-// and which entries are frozen).
+// and which entries are frozen). Padding keeps "same" size: dilation * (k / 2).
 ConvNorm declare_conv_norm(ParameterBuffer& buffer, const std::string& conv_name, const std::string& norm_name,
                            int64_t in_channels, int64_t out_channels, int64_t kernel, int64_t stride,
-                           const NormSettings& settings);
+                           const NormSettings& settings, int64_t dilation = 1);
 
 // torchvision's init: conv kaiming_normal_(fan_out, relu); norm weight 1, bias 0,
 // running_mean 0, running_var 1.
@@ -131,11 +131,15 @@ struct BlockSaved {
 };
 
 // `name` is e.g. "backbone.body.layer2.0"; in/out are the block's channels,
-// `width` the bottleneck's inner width (unused by BasicBlock).
+// `width` the bottleneck's inner width (unused by BasicBlock). `dilation` is the 3x3
+// convolutions' (torchvision's: a Bottleneck's conv2; a BasicBlock's conv1 and conv2,
+// which torchvision refuses and DeepLab-style backbones do).
 Block declare_basic_block(ParameterBuffer& buffer, const std::string& name, int64_t in_channels,
-                          int64_t out_channels, int64_t stride, const NormSettings& settings);
+                          int64_t out_channels, int64_t stride, const NormSettings& settings,
+                          int64_t dilation = 1);
 Block declare_bottleneck(ParameterBuffer& buffer, const std::string& name, int64_t in_channels, int64_t width,
-                         int64_t out_channels, int64_t stride, const NormSettings& settings);
+                         int64_t out_channels, int64_t stride, const NormSettings& settings,
+                         int64_t dilation = 1);
 
 void block_inference_forward(const Block& block, const ParameterBuffer& buffer, const NormSettings& settings,
                              const Tensor& input, Tensor& output);

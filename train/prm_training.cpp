@@ -97,10 +97,11 @@ PrmConfig model_config(const PrmTrainingOptions& options, int64_t num_classes) {
 // `maps` and `scores` are the batch's upsampled maps and class scores on the CPU.
 std::vector<PixelPeak> counted_peaks(const PrmInference& inference, const Tensor& maps, const std::vector<float>& scores,
                                      int64_t n, const std::vector<int64_t>& category_ids,
-                                     const data::ImageGeometry& geometry, const Shape& images, float peak_fraction) {
+                                     const data::ImageGeometry& geometry, const Shape& images, float peak_fraction,
+                                     int64_t inference_stride) {
   const int64_t K = maps.size(1), up_h = maps.size(2), up_w = maps.size(3);
   const int64_t h = inference.class_maps.size(2), w = inference.class_maps.size(3);
-  const int64_t stride = ResNet::stride(5);
+  const int64_t stride = inference_stride;
   const float* map_values = maps.data<float>() + n * K * up_h * up_w;
   const int64_t* peaks = inference.peaks.data<int64_t>();
   const float* values = inference.peak_values.data<float>();
@@ -159,7 +160,8 @@ PrmValidation validate(PrmClassifier& model, const DatasetSplit& split, const Pr
       const int64_t id = batch->image_ids[n];
       const data::ImageInfo& image = *images_by_id.at(id);
       const std::vector<PixelPeak> peaks = counted_peaks(inference, maps, logits, static_cast<int64_t>(n), category_ids,
-                                                         batch->geometry[n], batch->images.shape(), options.peak_fraction);
+                                                         batch->geometry[n], batch->images.shape(), options.peak_fraction,
+                                                         model.backbone().stride(5));
       validation.peaks += peak_quality(instances[id], image.height, image.width, peaks);
     }
   }
@@ -194,7 +196,7 @@ PixelPeak peak_to_pixel(int64_t category_id, int64_t y, int64_t x, int64_t map_h
     const double cell = size > 1 && factor > 1 ? static_cast<double>(up) * static_cast<double>(size - 1) /
                                                      static_cast<double>(size * factor - 1)
                                                : static_cast<double>(up) / factor;
-    const double pixel = static_cast<double>(stride) * cell + 0.5 * static_cast<double>(stride - 1);
+    const double pixel = static_cast<double>(stride) * cell;
     return std::clamp<int64_t>(static_cast<int64_t>(std::lround(pixel)), 0, limit - 1);
   };
   return PixelPeak{category_id, to_pixel(y, map_height, height), to_pixel(x, map_width, width)};

@@ -96,8 +96,10 @@ struct PrmTrainingResult {
 PrmTrainingResult train_prm(const PrmTrainingOptions& options);
 
 // The peak (y, x) of a map upsampled by `factor` with align corners from an (h, w)
-// class map of stride `stride`, as a pixel of the (height, width) network input: the
-// class map's cell centres are at stride i + (stride - 1) / 2.
+// class map of stride `stride`, as a pixel of the (height, width) network input: cell i
+// of the class map is centred on input pixel stride * i (every strided layer of the
+// ResNet, a k x k convolution or pool with padding k / 2, centres its output j on input
+// 2 j; a half-cell offset would move peaks by 15.5 pixels at stride 32).
 PixelPeak peak_to_pixel(int64_t category_id, int64_t y, int64_t x, int64_t map_height, int64_t map_width,
                         int factor, int64_t stride, int64_t height, int64_t width);
 

@@ -55,17 +55,20 @@ TEST(PeakQuality, CountsInstancesFoundAndPeaksInside) {
 
 TEST(PeakToPixel, MapsTheUpsampledGridToCellCentres) {
   // A 6 x 6 class map of stride 32 (a 192 x 192 image), upsampled x8 with align
-  // corners to 48 x 48: up row 0 is map row 0, up row 47 is map row 5.
-  EXPECT_EQ(peak_to_pixel(3, 0, 47, 6, 6, 8, 32, 192, 192).y, 16);  // 32 * 0 + 15.5, rounded
-  EXPECT_EQ(peak_to_pixel(3, 0, 47, 6, 6, 8, 32, 192, 192).x, 176);  // 32 * 5 + 15.5
-  // Up row 25: map row 25 * 5 / 47 = 2.66, pixel 32 * 2.66 + 15.5 = 100.6 -> 101.
+  // corners to 48 x 48: up row 0 is map row 0, up row 47 is map row 5. Map cell i is
+  // centred on pixel 32 i: conv1 (7x7/2, pad 3) centres output j on input 2 j, and so
+  // does every later 3x3/2 (pad 1) and 1x1/2 layer.
+  EXPECT_EQ(peak_to_pixel(3, 0, 47, 6, 6, 8, 32, 192, 192).y, 0);
+  EXPECT_EQ(peak_to_pixel(3, 0, 47, 6, 6, 8, 32, 192, 192).x, 160);  // 32 * 5
+  // Up row 25: map row 25 * 5 / 47 = 2.66, pixel 32 * 2.66 = 85.1 -> 85.
   const PixelPeak middle = peak_to_pixel(1, 25, 0, 6, 6, 8, 32, 192, 192);
   EXPECT_EQ(middle.category_id, 1);
-  EXPECT_EQ(middle.y, 101);
-  EXPECT_EQ(middle.x, 16);
-  // Clamped into a smaller image; no upsampling: the cell centre itself.
-  EXPECT_EQ(peak_to_pixel(1, 5, 5, 6, 6, 1, 32, 170, 170).y, 169);
-  EXPECT_EQ(peak_to_pixel(1, 2, 2, 6, 6, 1, 32, 192, 192).x, 80);  // 64 + 15.5 -> 80 (round half away)
+  EXPECT_EQ(middle.y, 85);
+  EXPECT_EQ(middle.x, 0);
+  // Clamped into a smaller image; no upsampling: the cell centre itself; stride 8.
+  EXPECT_EQ(peak_to_pixel(1, 5, 5, 6, 6, 1, 32, 150, 150).y, 149);
+  EXPECT_EQ(peak_to_pixel(1, 2, 2, 6, 6, 1, 32, 192, 192).x, 64);
+  EXPECT_EQ(peak_to_pixel(1, 47, 3, 24, 24, 2, 8, 192, 192).y, 184);  // 8 * 47 * 23 / 47
 }
 
 }  // namespace
