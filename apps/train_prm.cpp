@@ -36,6 +36,8 @@ void print_usage(std::FILE* stream) {
                "model:\n"
                "  --depth N             ResNet depth 18, 34, 50 or 101 (default %d)\n"
                "  --width M             width multiplier (default %g)\n"
+               "  --output-stride S     the class maps' stride: 32, 16 or 8 (dilated layer4 / layer3+4;\n"
+               "                        default %d)\n"
                "  --norm NAME           batch_norm, group_norm or frozen_batch_norm (default %s)\n"
                "  --weights FILE        backbone weights (safetensors, torchvision keys; e.g. from\n"
                "                        train_classifier --export-body)\n"
@@ -61,8 +63,15 @@ void print_usage(std::FILE* stream) {
                "  --device cpu|cuda     (default cpu)\n"
                "  --checkpoint-every N  (default %lld; and at the end, and on SIGINT/SIGTERM)\n"
                "  --log-every N         JSONL record every N steps (default %lld)\n"
-               "  --no-val              skip the validation at the end\n",
-               defaults.depth, defaults.width_multiplier, normalization_name(defaults.norm), defaults.upsample_factor,
+               "  --no-val              skip the validation at the end\n"
+               "pseudo masks (WISE Eq. 1, after training, on the train split):\n"
+               "  --pseudo-masks        write <out>/pseudo_masks-<selection>.json and their mAP vs the train masks\n"
+               "  --selection NAME      sample (Eq. 1, the default) or best (the released code's)\n"
+               "  --pseudo-seed S       Eq. 1's seed (default 0)\n"
+               "  --pseudo-limit N      only the first N train images (default: all)\n"
+               "  --proposal-cache DIR  selective search's per-image cache (default: <out>/proposals)\n"
+               "  --proposals DIR       precomputed proposals (<image_id>.json) instead of selective search\n",
+               defaults.depth, defaults.width_multiplier, defaults.output_stride, normalization_name(defaults.norm), defaults.upsample_factor,
                static_cast<double>(defaults.peak_fraction), optimizer_name(defaults.optimizer),
                static_cast<long long>(defaults.iterations), static_cast<long long>(defaults.batch_size),
                defaults.base_lr, defaults.backbone_lr_multiplier, defaults.momentum, defaults.weight_decay,
@@ -95,6 +104,8 @@ Invocation parse_command_line(int argc, char** argv) {
       options.depth = static_cast<int>(args.integer(0));
     } else if (args.is("--width")) {
       options.width_multiplier = args.number();
+    } else if (args.is("--output-stride")) {
+      options.output_stride = static_cast<int>(args.integer(8));
     } else if (args.is("--norm")) {
       options.norm = parse_normalization(args.value());
     } else if (args.is("--weights")) {
@@ -137,6 +148,18 @@ Invocation parse_command_line(int argc, char** argv) {
       options.checkpoint_every = args.integer(0);
     } else if (args.is("--log-every")) {
       options.log_every = args.integer(1);
+    } else if (args.is("--pseudo-masks")) {
+      options.pseudo_masks.enabled = true;
+    } else if (args.is("--selection")) {
+      options.pseudo_masks.selection.selection = wise::pseudo_masks::parse_selection(args.value());
+    } else if (args.is("--pseudo-seed")) {
+      options.pseudo_masks.selection.seed = static_cast<uint64_t>(args.integer(0));
+    } else if (args.is("--pseudo-limit")) {
+      options.pseudo_masks.limit = args.integer(1);
+    } else if (args.is("--proposal-cache")) {
+      options.pseudo_masks.proposals.cache = args.value();
+    } else if (args.is("--proposals")) {
+      options.pseudo_masks.proposals.precomputed = args.value();
     } else if (args.is("--no-val")) {
       options.validate = false;
     } else {
@@ -165,9 +188,11 @@ int main(int argc, char** argv) {
     if (command_line.threads > 0) omp_set_num_threads(command_line.threads);
     threads = omp_get_max_threads();
 #endif
-    const PrmTrainingOptions& options = command_line.options;
-    std::printf("train_prm: PRM on ResNet-%d x%g (%s), %lld iterations of %lld images, %s lr %g, %d threads\n",
-                options.depth, options.width_multiplier, normalization_name(options.norm),
+    PrmTrainingOptions& options = command_line.options;
+    if (options.pseudo_masks.proposals.cache.empty() && options.pseudo_masks.proposals.precomputed.empty())
+      options.pseudo_masks.proposals.cache = options.out_dir + "/proposals";
+    std::printf("train_prm: PRM on ResNet-%d x%g (%s, output stride %d), %lld iterations of %lld images, %s lr %g, %d threads\n",
+                options.depth, options.width_multiplier, normalization_name(options.norm), options.output_stride,
                 static_cast<long long>(options.iterations), static_cast<long long>(options.batch_size),
                 optimizer_name(options.optimizer), options.base_lr, threads);
     std::fflush(stdout);
@@ -184,6 +209,10 @@ int main(int argc, char** argv) {
                   static_cast<long long>(validation.classification.images),
                   format_multilabel_table(validation.classification, validation.class_names).c_str(),
                   format_peak_quality(validation.peaks).c_str());
+    }
+    if (result.made_pseudo_masks) {
+      std::printf("\n%s\nwritten to %s\n", format_pseudo_mask_report(result.pseudo_masks, options.pseudo_masks).c_str(),
+                  result.pseudo_masks.path.c_str());
     }
     std::printf("\noutputs: %s/ (checkpoint-*.safetensors, log.jsonl)\n", options.out_dir.c_str());
     return 0;

@@ -42,6 +42,8 @@ void check_options(const PrmTrainingOptions& options) {
              "PRM training: flip_probability must be in [0, 1], got ", options.flip_probability);
   WISE_CHECK(options.jitter >= 0 && options.jitter < 1, "PRM training: jitter must be in [0, 1), got ",
              options.jitter);
+  WISE_CHECK(options.output_stride == 32 || options.output_stride == 16 || options.output_stride == 8,
+             "PRM training: output_stride must be 32, 16 or 8, got ", options.output_stride);
   WISE_CHECK(options.image_size >= 0, "PRM training: image_size must be >= 0 (0: native), got ", options.image_size);
   WISE_CHECK(options.num_workers >= 0, "PRM training: num_workers must be >= 0, got ", options.num_workers);
 }
@@ -53,6 +55,7 @@ std::string config_json(const PrmTrainingOptions& options, const LrScheduleOptio
   config["model"] = {{"arch", "prm"},
                      {"depth", options.depth},
                      {"width_multiplier", options.width_multiplier},
+                     {"output_stride", options.output_stride},
                      {"norm", normalization_name(options.norm)},
                      {"num_classes", num_classes},
                      {"weights", options.weights},
@@ -85,6 +88,7 @@ PrmConfig model_config(const PrmTrainingOptions& options, int64_t num_classes) {
   config.backbone.width_multiplier = options.width_multiplier;
   config.backbone.norm = options.norm;
   config.backbone.trainable_layers = 5;  // everything trains
+  config.backbone.replace_stride_with_dilation = {false, options.output_stride <= 8, options.output_stride <= 16};
   config.num_classes = num_classes;
   config.upsample_factor = options.upsample_factor;
   return config;
@@ -92,22 +96,20 @@ PrmConfig model_config(const PrmTrainingOptions& options, int64_t num_classes) {
 
 // ---- Validation ----------------------------------------------------------------------
 
-// The peaks of image n that the split's peak quality counts (see prm_training.h), in
-// the pixels of its original image.
-// `maps` and `scores` are the batch's upsampled maps and class scores on the CPU.
-std::vector<PixelPeak> counted_peaks(const PrmInference& inference, const Tensor& maps, const std::vector<float>& scores,
-                                     int64_t n, const std::vector<int64_t>& category_ids,
-                                     const data::ImageGeometry& geometry, const Shape& images, float peak_fraction,
-                                     int64_t inference_stride) {
+}  // namespace
+
+std::vector<PixelPeak> image_peaks(const PrmInference& inference, const Tensor& maps, int64_t n,
+                                   const std::vector<bool>& present, const std::vector<int64_t>& category_ids,
+                                   const data::ImageGeometry& geometry, const Shape& images, float peak_fraction,
+                                   int64_t stride) {
   const int64_t K = maps.size(1), up_h = maps.size(2), up_w = maps.size(3);
   const int64_t h = inference.class_maps.size(2), w = inference.class_maps.size(3);
-  const int64_t stride = inference_stride;
   const float* map_values = maps.data<float>() + n * K * up_h * up_w;
   const int64_t* peaks = inference.peaks.data<int64_t>();
   const float* values = inference.peak_values.data<float>();
   std::vector<PixelPeak> counted;
   for (int64_t k = 0; k < K; ++k) {
-    if (scores[static_cast<size_t>(n * K + k)] < 0.0f) continue;  // not predicted present
+    if (!present[static_cast<size_t>(k)]) continue;
     const float* map = map_values + k * up_h * up_w;
     const float maximum = *std::max_element(map, map + up_h * up_w);
     for (int64_t p = 0; p < inference.peaks.size(0); ++p) {
@@ -125,6 +127,8 @@ std::vector<PixelPeak> counted_peaks(const PrmInference& inference, const Tensor
   }
   return counted;
 }
+
+namespace {
 
 PrmValidation validate(PrmClassifier& model, const DatasetSplit& split, const PrmTrainingOptions& options) {
   data::LoaderOptions loader_options;
@@ -159,9 +163,11 @@ PrmValidation validate(PrmClassifier& model, const DatasetSplit& split, const Pr
     for (size_t n = 0; n < batch->image_ids.size(); ++n) {
       const int64_t id = batch->image_ids[n];
       const data::ImageInfo& image = *images_by_id.at(id);
-      const std::vector<PixelPeak> peaks = counted_peaks(inference, maps, logits, static_cast<int64_t>(n), category_ids,
-                                                         batch->geometry[n], batch->images.shape(), options.peak_fraction,
-                                                         model.backbone().stride(5));
+      std::vector<bool> predicted(static_cast<size_t>(classes));
+      for (int64_t k = 0; k < classes; ++k) predicted[static_cast<size_t>(k)] = logits[n * classes + k] >= 0.0f;
+      const std::vector<PixelPeak> peaks = image_peaks(inference, maps, static_cast<int64_t>(n), predicted,
+                                                       category_ids, batch->geometry[n], batch->images.shape(),
+                                                       options.peak_fraction, model.backbone().stride(5));
       validation.peaks += peak_quality(instances[id], image.height, image.width, peaks);
     }
   }
@@ -271,7 +277,14 @@ PrmTrainingResult train_prm(const PrmTrainingOptions& options) {
     result.validation = validate(model, val, options);
     result.validated = true;
     log_validation((fs::path(options.out_dir) / "log.jsonl").string(), result.outcome.iteration, result.validation);
+  }  if (options.pseudo_masks.enabled && result.outcome.status == TrainingOutcome::Status::completed) {
+    PseudoMaskStepOptions pseudo = options.pseudo_masks;
+    pseudo.device = options.device;
+    const std::string name = std::string("pseudo_masks-") + pseudo_masks::selection_name(pseudo.selection.selection) + ".json";
+    result.pseudo_masks = make_pseudo_masks(model, train, pseudo, (fs::path(options.out_dir) / name).string());
+    result.made_pseudo_masks = true;
   }
+
   return result;
 }
 

@@ -20,6 +20,7 @@
 //          >= 0, a logit) on the x8-upsampled class maps, those >= peak_fraction x
 //          their map's maximum, mapped to image pixels, against the val instances.
 //          The val masks are evaluation data; they never reach training.
+//   pseudo masks (when asked) on the train split: train/pseudo_mask_step.h.
 #pragma once
 
 #include <cstdint>
@@ -30,6 +31,7 @@
 #include "models/prm.h"
 #include "train/classification_metrics.h"
 #include "train/peak_quality.h"
+#include "train/pseudo_mask_step.h"
 #include "train/solver.h"
 #include "train/training_loop.h"
 
@@ -43,6 +45,7 @@ struct PrmTrainingOptions {
   // Model.
   int depth = 18;
   double width_multiplier = 0.25;
+  int output_stride = 32;  // 32, 16 (layer4 dilated) or 8 (layer3 and layer4): the CAM's stride
   Normalization norm = Normalization::batch_norm;
   std::string weights;  // backbone weights (safetensors, torchvision keys); "" = from scratch
   int upsample_factor = 8;   // the class maps' upsampling at inference (PRM's sub-pixel locating)
@@ -73,6 +76,9 @@ struct PrmTrainingOptions {
   int64_t log_every = 10;
   int64_t val_batch_size = 16;
   bool validate = true;  // at the end
+  // After a completed run: pseudo masks of the train split (train/pseudo_mask_step.h),
+  // written to <out_dir>/pseudo_masks-<sample|best>.json.
+  PseudoMaskStepOptions pseudo_masks;
 
   Device device = Device::cpu;
   std::ostream* progress_stream = &std::cerr;  // nullptr: silent
@@ -88,12 +94,25 @@ struct PrmTrainingResult {
   TrainingOutcome outcome;
   bool validated = false;  // only after a completed run
   PrmValidation validation;
+  bool made_pseudo_masks = false;
+  PseudoMaskReport pseudo_masks;
   int64_t train_images = 0, batches_per_epoch = 0;
 };
 
 // Trains (or resumes) as described above; throws on bad options, a missing or bad
 // dataset (naming the file and how to make one) and I/O errors.
 PrmTrainingResult train_prm(const PrmTrainingOptions& options);
+
+// The peaks of image n of an inference batch that count, in the pixels of its original
+// image: for each class k with present[k] (the classes predicted present, for the val
+// split's peak quality; the image-level label, for pseudo masks), the peaks of its
+// upsampled map whose value is >= peak_fraction x the map's maximum. `maps` is the
+// batch's upsampled maps on the CPU, `images` the network input's shape, `stride` the
+// class maps' (ResNet::stride(5)).
+std::vector<PixelPeak> image_peaks(const PrmInference& inference, const Tensor& maps, int64_t n,
+                                   const std::vector<bool>& present, const std::vector<int64_t>& category_ids,
+                                   const data::ImageGeometry& geometry, const Shape& images, float peak_fraction,
+                                   int64_t stride);
 
 // The peak (y, x) of a map upsampled by `factor` with align corners from an (h, w)
 // class map of stride `stride`, as a pixel of the (height, width) network input: cell i

@@ -20,12 +20,14 @@
 #include <cstring>
 #include <filesystem>
 #include <map>
+#include <set>
 #include <string>
 #include <thread>
 #include <vector>
 
 #include <nlohmann/json.hpp>
 
+#include "data/coco.h"
 #include "data/shapes/shapes.h"
 #include "models/resnet.h"
 #include "models/torchvision_weights.h"
@@ -284,6 +286,39 @@ TEST_F(ClassifierApp, TrainPrmReportsClassificationAndPeakQuality) {
   EXPECT_TRUE(exited_with(run_app(bad, scratch.file("bad.txt")), 2));
   EXPECT_NE(read_file(scratch.file("bad.txt")).find("expected sgd, adam or adamw, found \"lbfgs\""),
             std::string::npos);
+}
+
+// train_prm --pseudo-masks: after training, WISE's pseudo masks of the first train images
+// as a COCO dataset that reads back, each mask labelled with a class of its image's
+// label; the same seed gives the same file, byte for byte, at output stride 16.
+TEST_F(ClassifierApp, TrainPrmWritesPseudoMasksOfTheLabelledClasses) {
+  ScratchDirectory scratch;
+  const std::string out = scratch.file("prm");
+  const std::vector<std::string> arguments = {
+      WISE_TRAIN_PRM, "--data", *dataset_, "--out", out, "--width", "0.125", "--batch-size", "4", "--iterations", "2",
+      "--warmup", "1", "--workers", "1", "--no-val", "--output-stride", "16", "--pseudo-masks", "--pseudo-limit", "6",
+      "--pseudo-seed", "3"};
+  ASSERT_TRUE(exited_with(run_app(arguments, scratch.file("prm.txt")), 0)) << read_file(scratch.file("prm.txt"));
+  const std::string output = read_file(scratch.file("prm.txt"));
+  EXPECT_NE(output.find("pseudo masks (sample, seed 3): "), std::string::npos) << output;
+  EXPECT_NE(output.find("on 6 images"), std::string::npos) << output;
+  const std::string path = out + "/pseudo_masks-sample.json";
+  const data::Dataset pseudo = data::read_coco_dataset(path);
+  const data::Dataset train = data::read_coco_dataset(*dataset_ + "/annotations/train.json");
+  ASSERT_EQ(pseudo.images.size(), 6u);
+  std::map<int64_t, std::set<int64_t>> labels;
+  for (const data::Annotation& annotation : train.annotations) labels[annotation.image_id].insert(annotation.category_id);
+  for (size_t i = 0; i < pseudo.images.size(); ++i) EXPECT_EQ(pseudo.images[i].id, train.images[i].id);
+  for (const data::Annotation& annotation : pseudo.annotations) {
+    EXPECT_TRUE(labels[annotation.image_id].count(annotation.category_id))
+        << "pseudo mask " << annotation.id << " of class " << annotation.category_id << " not in image "
+        << annotation.image_id << "'s label";
+    EXPECT_GT(annotation.area, 0);
+  }
+  const std::string first = read_file(path);
+  fs::remove_all(out);  // the same run again (its proposals recomputed: the cache went too)
+  ASSERT_TRUE(exited_with(run_app(arguments, scratch.file("again.txt")), 0)) << read_file(scratch.file("again.txt"));
+  EXPECT_EQ(read_file(path), first);
 }
 
 TEST_F(ClassifierApp, ErrorsNameTheProblem) {

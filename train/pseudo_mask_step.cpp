@@ -1,0 +1,151 @@
+#include "train/pseudo_mask_step.h"
+
+#include <cmath>
+#include <exception>
+#include <filesystem>
+#include <cstdio>
+#include <map>
+#include <optional>
+#include <set>
+#include <vector>
+
+#include "data/coco.h"
+#include "data/loader.h"
+#include "data/rle.h"
+#include "kernels/check.h"
+#include "train/prm_training.h"
+#include "train/weak_data.h"
+
+namespace wise {
+namespace {
+
+// The first `limit` images of the split (0: all) with their annotations.
+data::Dataset first_images(const data::Dataset& dataset, int64_t limit) {
+  if (limit <= 0 || limit >= static_cast<int64_t>(dataset.images.size())) return dataset;
+  data::Dataset subset;
+  subset.categories = dataset.categories;
+  subset.images.assign(dataset.images.begin(), dataset.images.begin() + limit);
+  std::set<int64_t> ids;
+  for (const data::ImageInfo& image : subset.images) ids.insert(image.id);
+  for (const data::Annotation& annotation : dataset.annotations)
+    if (ids.count(annotation.image_id)) subset.annotations.push_back(annotation);
+  return subset;
+}
+
+}  // namespace
+
+PseudoMaskReport make_pseudo_masks(PrmClassifier& model, const DatasetSplit& split,
+                                   const PseudoMaskStepOptions& options, const std::string& out_path) {
+  WISE_CHECK(options.batch_size >= 1, "pseudo masks: batch_size must be >= 1, got ", options.batch_size);
+  const data::Dataset images = first_images(split.dataset, options.limit);
+  data::LoaderOptions loader_options;
+  loader_options.batch_size = options.batch_size;
+  loader_options.shuffle = false;
+  loader_options.augment = weak_validation_augmentation(0);  // native size, no augmentation
+  data::WeakLoader loader(data::weak_source_from_dataset(images, split.image_folder), loader_options);
+  loader.start_epoch(0);
+  proposals::ProposalRunOptions proposal_options = options.proposals;
+  proposal_options.images = split.image_folder;
+  if (!proposal_options.cache.empty()) std::filesystem::create_directories(proposal_options.cache);
+
+  std::map<int64_t, const data::ImageInfo*> images_by_id;
+  for (const data::ImageInfo& image : images.images) images_by_id[image.id] = &image;
+  std::vector<int64_t> category_ids;
+  for (const data::Category& category : images.categories) category_ids.push_back(category.id);
+  const int64_t classes = model.num_classes();
+
+  PseudoMaskReport report;
+  report.path = out_path;
+  data::Dataset pseudo;
+  pseudo.categories = images.categories;
+  pseudo.images = images.images;
+  std::vector<data::Detection> detections;
+  while (std::optional<data::WeakBatch> batch = loader.next()) {
+    const PrmInference inference = model.infer(batch->images.to(options.device), /*response_maps=*/false);
+    const Tensor maps = inference.upsampled_maps.to(Device::cpu);
+    const std::vector<float> labels = batch->labels.to_vector<float>();
+    const int64_t batch_images = static_cast<int64_t>(batch->image_ids.size());
+    // Proposals for the batch's images, one image per thread (selective search is
+    // sequential), then the picks in image order.
+    // An exception may not leave an OpenMP region: each image keeps its own, and the
+    // first (its file named) is rethrown after the loop.
+    std::vector<proposals::ImageProposals> batch_proposals(static_cast<size_t>(batch_images));
+    std::vector<std::exception_ptr> failures(static_cast<size_t>(batch_images));
+#pragma omp parallel for schedule(dynamic, 1)
+    for (int64_t n = 0; n < batch_images; ++n) {
+      try {
+        batch_proposals[static_cast<size_t>(n)] = proposals::proposals_for_image(
+            *images_by_id.at(batch->image_ids[static_cast<size_t>(n)]), proposal_options);
+      } catch (...) {
+        failures[static_cast<size_t>(n)] = std::current_exception();
+      }
+    }
+    for (const std::exception_ptr& failure : failures)
+      if (failure) std::rethrow_exception(failure);
+    for (int64_t n = 0; n < batch_images; ++n) {
+      const int64_t id = batch->image_ids[static_cast<size_t>(n)];
+      std::vector<bool> labelled(static_cast<size_t>(classes));
+      for (int64_t k = 0; k < classes; ++k) labelled[static_cast<size_t>(k)] = labels[n * classes + k] > 0.5f;
+      std::vector<pseudo_masks::ClassPeak> peaks;
+      for (const PixelPeak& peak : image_peaks(inference, maps, n, labelled, category_ids, batch->geometry[n],
+                                               batch->images.shape(), options.peak_fraction,
+                                               model.backbone().stride(5))) {
+        peaks.push_back({peak.category_id, peak.y, peak.x});
+      }
+      const proposals::ImageProposals& found = batch_proposals[static_cast<size_t>(n)];
+      report.proposal_milliseconds += found.milliseconds;
+      const pseudo_masks::ImagePseudoMasks picks =
+          pseudo_masks::pseudo_masks_for_image(id, found.proposals, peaks, options.selection);
+      report.peaks += picks.peaks;
+      report.peaks_without_proposal += picks.peaks_without_proposal;
+      report.duplicates += picks.duplicates;
+      for (const pseudo_masks::PseudoMask& mask : picks.masks) {
+        const proposals::Proposal& proposal = found.proposals[mask.proposal];
+        data::Annotation annotation;
+        annotation.id = static_cast<int64_t>(pseudo.annotations.size()) + 1;
+        annotation.image_id = id;
+        annotation.category_id = mask.category_id;
+        annotation.segmentation = proposal.mask;
+        annotation.bbox = proposal.box;
+        annotation.area = static_cast<double>(data::rle_area(proposal.mask));
+        pseudo.annotations.push_back(annotation);
+        detections.push_back({id, mask.category_id, mask.objectness, proposal.mask, proposal.box});
+      }
+    }
+    report.images += batch_images;
+  }
+  report.masks = static_cast<int64_t>(pseudo.annotations.size());
+  for (const data::Annotation& annotation : images.annotations) report.ground_truth += annotation.iscrowd ? 0 : 1;
+  data::write_coco_dataset(pseudo, out_path);
+
+  data::EvaluationOptions evaluation;
+  evaluation.breakdowns = false;
+  evaluation.protocol = data::Protocol::voc;
+  report.voc = data::evaluate(images, detections, evaluation);
+  evaluation.protocol = data::Protocol::wise;
+  report.wise = data::evaluate(images, detections, evaluation);
+  return report;
+}
+
+std::string format_pseudo_mask_report(const PseudoMaskReport& report, const PseudoMaskStepOptions& options) {
+  auto maps = [](const data::EvaluationResult& result) {
+    char text[64];
+    const std::vector<double>& ap = result.all.mean_ap;
+    std::snprintf(text, sizeof(text), "%.3f / %.3f / %.3f", ap.size() > 0 ? ap[0] : NAN, ap.size() > 1 ? ap[1] : NAN,
+                  ap.size() > 2 ? ap[2] : NAN);
+    return std::string(text);
+  };
+  char text[512];
+  std::snprintf(text, sizeof(text),
+                "pseudo masks (%s, seed %llu): %lld masks from %lld peaks on %lld images (%lld without a proposal, "
+                "%lld duplicates); against the %lld true instances: voc mAP 25/50/75 %s, wise %s, ABO %.3f",
+                pseudo_masks::selection_name(options.selection.selection),
+                static_cast<unsigned long long>(options.selection.seed), static_cast<long long>(report.masks),
+                static_cast<long long>(report.peaks), static_cast<long long>(report.images),
+                static_cast<long long>(report.peaks_without_proposal), static_cast<long long>(report.duplicates),
+                static_cast<long long>(report.ground_truth), maps(report.voc).c_str(), maps(report.wise).c_str(),
+                report.voc.all.abo);
+  return text;
+}
+
+}  // namespace wise
