@@ -40,6 +40,7 @@ void print_usage(std::FILE* stream) {
                "model:\n"
                "  --depth N             ResNet depth 18, 34, 50 or 101 (default %d)\n"
                "  --width M             width multiplier (default %g; 1 = torchvision's widths)\n"
+               "  --output-stride S     C5's stride: 32, 16 or 8 (dilated layer4 / layer3+4; default %d)\n"
                "  --norm NAME           batch_norm, group_norm or frozen_batch_norm (default %s)\n"
                "  --weights FILE        ImageNet body weights (safetensors, torchvision keys)\n"
                "solver:\n"
@@ -67,7 +68,7 @@ void print_usage(std::FILE* stream) {
                "  --no-val              skip the validation at the end\n"
                "  --export-body FILE    after training, the ResNet body as safetensors with torchvision's\n"
                "                        names (what --weights loads)\n",
-               defaults.depth, defaults.width_multiplier, normalization_name(defaults.norm),
+               defaults.depth, defaults.width_multiplier, defaults.output_stride, normalization_name(defaults.norm),
                static_cast<long long>(defaults.iterations), static_cast<long long>(defaults.batch_size),
                defaults.base_lr, defaults.momentum, defaults.weight_decay,
                static_cast<long long>(defaults.warmup_iters), static_cast<double>(defaults.flip_probability),
@@ -112,6 +113,8 @@ Invocation parse_command_line(int argc, char** argv) {
       options.depth = static_cast<int>(args.integer(0));
     } else if (args.is("--width")) {
       options.width_multiplier = args.number();
+    } else if (args.is("--output-stride")) {
+      options.output_stride = static_cast<int>(args.integer(8));
     } else if (args.is("--norm")) {
       options.norm = parse_normalization(args.value());
     } else if (args.is("--weights")) {

@@ -148,6 +148,12 @@ int64_t ResNet::stride(int stage) const {
   return stride;
 }
 
+std::array<bool, 3> dilation_for_output_stride(int64_t output_stride) {
+  WISE_CHECK(output_stride == 32 || output_stride == 16 || output_stride == 8,
+             "ResNet output stride must be 32, 16 or 8, got ", output_stride);
+  return {false, output_stride <= 8, output_stride <= 16};
+}
+
 int64_t resnet_output_stride(const ResNetConfig& config) {
   int64_t stride = 32;
   for (bool dilate : config.replace_stride_with_dilation) stride /= dilate ? 2 : 1;

@@ -99,6 +99,9 @@ struct ResNetConfig {
 
 // C5's stride in input pixels: 32, halved by each dilated stage.
 int64_t resnet_output_stride(const ResNetConfig& config);
+// The replace_stride_with_dilation giving C5 that stride: 32 -> none, 16 -> layer4,
+// 8 -> layer3 and layer4 (DeepLab's choice); throws wise::Error for any other value.
+std::array<bool, 3> dilation_for_output_stride(int64_t output_stride);
 
 // The four feature maps, C2..C5, of strides 4, 8, 16, 32 (ResNet::stride). In backward(), the
 // gradients of the same (any format each; an undefined one counts as zero).

@@ -36,6 +36,7 @@ std::string config_json(const ClassifierTrainingOptions& options, const LrSchedu
   config["model"] = {{"arch", "resnet"},
                      {"depth", options.depth},
                      {"width_multiplier", options.width_multiplier},
+                     {"output_stride", options.output_stride},
                      {"norm", normalization_name(options.norm)},
                      {"num_classes", num_classes},
                      {"weights", options.weights}};
@@ -151,6 +152,7 @@ ClassifierTrainingResult train_multilabel_classifier(const ClassifierTrainingOpt
   MultilabelClassifierConfig model_config;
   model_config.backbone.depth = options.depth;
   model_config.backbone.width_multiplier = options.width_multiplier;
+  model_config.backbone.replace_stride_with_dilation = dilation_for_output_stride(options.output_stride);
   model_config.backbone.norm = options.norm;
   model_config.backbone.trainable_layers = 5;  // everything trains
   model_config.num_classes = num_classes;

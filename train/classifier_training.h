@@ -54,6 +54,7 @@ struct ClassifierTrainingOptions {
   // Model.
   int depth = 18;
   double width_multiplier = 0.25;  // ~13 steps/s at 192 x 192 on 2 cores
+  int output_stride = 32;          // C5's: 32, 16 or 8 (dilated stages, models/resnet.h)
   Normalization norm = Normalization::batch_norm;
   std::string weights;  // ImageNet body weights (safetensors, torchvision keys); "" = from scratch
 

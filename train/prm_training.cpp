@@ -42,8 +42,7 @@ void check_options(const PrmTrainingOptions& options) {
              "PRM training: flip_probability must be in [0, 1], got ", options.flip_probability);
   WISE_CHECK(options.jitter >= 0 && options.jitter < 1, "PRM training: jitter must be in [0, 1), got ",
              options.jitter);
-  WISE_CHECK(options.output_stride == 32 || options.output_stride == 16 || options.output_stride == 8,
-             "PRM training: output_stride must be 32, 16 or 8, got ", options.output_stride);
+  dilation_for_output_stride(options.output_stride);  // checks it
   WISE_CHECK(options.image_size >= 0, "PRM training: image_size must be >= 0 (0: native), got ", options.image_size);
   WISE_CHECK(options.num_workers >= 0, "PRM training: num_workers must be >= 0, got ", options.num_workers);
 }
@@ -88,7 +87,7 @@ PrmConfig model_config(const PrmTrainingOptions& options, int64_t num_classes) {
   config.backbone.width_multiplier = options.width_multiplier;
   config.backbone.norm = options.norm;
   config.backbone.trainable_layers = 5;  // everything trains
-  config.backbone.replace_stride_with_dilation = {false, options.output_stride <= 8, options.output_stride <= 16};
+  config.backbone.replace_stride_with_dilation = dilation_for_output_stride(options.output_stride);
   config.num_classes = num_classes;
   config.upsample_factor = options.upsample_factor;
   return config;
