@@ -111,9 +111,11 @@ std::vector<PixelPeak> image_peaks(const PrmInference& inference, const Tensor& 
     if (!present[static_cast<size_t>(k)]) continue;
     const float* map = map_values + k * up_h * up_w;
     const float maximum = *std::max_element(map, map + up_h * up_w);
+    // peak_fraction x a negative maximum would exceed it: such a map keeps its maximum.
+    const float threshold = maximum > 0.0f ? peak_fraction * maximum : maximum;
     for (int64_t p = 0; p < inference.peaks.size(0); ++p) {
       const int64_t* peak = peaks + 4 * p;
-      if (peak[0] != n || peak[1] != k || values[p] < peak_fraction * maximum) continue;
+      if (peak[0] != n || peak[1] != k || values[p] < threshold) continue;
       PixelPeak pixel = peak_to_pixel(category_ids[static_cast<size_t>(k)], peak[2], peak[3], h, w,
                                       static_cast<int>(up_h / h), stride, images[2], images[3]);
       // Back from the (resized) network input to the original image.

@@ -106,7 +106,9 @@ PrmTrainingResult train_prm(const PrmTrainingOptions& options);
 // The peaks of image n of an inference batch that count, in the pixels of its original
 // image: for each class k with present[k] (the classes predicted present, for the val
 // split's peak quality; the image-level label, for pseudo masks), the peaks of its
-// upsampled map whose value is >= peak_fraction x the map's maximum. `maps` is the
+// upsampled map whose value is >= peak_fraction x the map's maximum (a map whose
+// maximum is not positive: the peaks at its maximum, so that every labelled class
+// gives its strongest peak). `maps` is the
 // batch's upsampled maps on the CPU, `images` the network input's shape, `stride` the
 // class maps' (ResNet::stride(5)).
 std::vector<PixelPeak> image_peaks(const PrmInference& inference, const Tensor& maps, int64_t n,
