@@ -51,10 +51,10 @@
 // y_up is CAM row y_up (h - 1) / (h f - 1), i.e. image row ~ s y_up (h - 1) / (h f - 1)
 // at output stride s (CAM cell i is centred on pixel s i); train_prm maps them to pixels.
 //
-// Cost: one peak response map is about three forward passes (each convolution runs a
-// forward with W+ and an input-gradient convolution); peaks are processed one at a time
-// (PRM does the same). Batching the peaks of one image (the rule is linear in g, and x~
-// and z are shared) is the obvious speed-up, not done yet.
+// Cost: one backward pass under PRM's rule is about three forward passes of the batch
+// (each convolution runs a forward with W+ and an input-gradient convolution). PRM runs
+// one pass per peak; here one pass serves one peak of every image of the batch (the rule
+// is per sample), so a batch costs as many passes as its image with the most kept peaks.
 #pragma once
 
 #include <cstdint>
@@ -152,9 +152,10 @@ class PrmClassifier {
  private:
   // C5 -> CAM (N, K, h, w) plain, into `maps`.
   void classify(const Tensor& c5, Tensor& maps) const;
-  // The peak response map of peak (n, c, y, x) of `inference` into `map` (H, W).
-  void peak_response(const PrmInference& inference, const Tensor& c5, const int64_t* peak, const Shape& images,
-                     Tensor& map);
+  // The peak response maps of `peaks` ((n, c, y, x) rows of `inference`, at most one per
+  // image n) in one backward pass, peak i's into row map_rows[i] of `maps` (kept, H, W).
+  void peak_responses(const PrmInference& inference, const Tensor& c5, const std::vector<const int64_t*>& peaks,
+                      const Shape& images, const std::vector<int64_t>& map_rows, Tensor& maps);
 
   PrmConfig config_;
   ParameterBuffer& buffer_;

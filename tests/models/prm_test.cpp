@@ -170,6 +170,28 @@ TEST_P(PrmParity, BatchNormMatchesFrozenBatchNormUnderTheRule) {
   EXPECT_TRUE(relatively_close(b.response_maps, expected, "batch_norm maps", 1e-4));
 }
 
+// infer() computes one peak of every image per backward pass; the rule is per sample, so
+// the maps of the two-image batch are the maps each image gives alone.
+TEST_P(PrmParity, BatchedMapsEqualOneImageAtATime) {
+  FixtureModel net(device());
+  const PrmInference both = net.model.infer(net.images, true);
+  const Tensor all = both.response_maps.to(Device::cpu);
+  const std::vector<int64_t> peaks = both.peaks.to_vector<int64_t>();
+  int64_t first_of_image = 0;
+  for (int64_t n = 0; n < 2; ++n) {
+    const Tensor image = net.images.to(Device::cpu).view(n * 3 * 72 * 72, {1, 3, 72, 72}).clone().to(device());
+    const PrmInference alone = net.model.infer(image, true);
+    const int64_t P = alone.peaks.size(0);
+    ASSERT_GT(P, 1) << "image " << n << ": the case needs several peaks per image";
+    for (int64_t p = 0; p < P; ++p) ASSERT_EQ(peaks[4 * (first_of_image + p)], n);
+    const std::vector<float> expected = alone.response_maps.to(Device::cpu).to_vector<float>();
+    EXPECT_TRUE(relatively_close(all.view(first_of_image * 5184, {P, 72, 72}), expected,
+                                 "image " + std::to_string(n), 1e-5));
+    first_of_image += P;
+  }
+  EXPECT_EQ(first_of_image, both.peaks.size(0));
+}
+
 TEST_P(PrmParity, GroupNormMapsAreDistributions) {
   PrmConfig config = fixture_config(Normalization::group_norm);
   ParameterBuffer buffer;
