@@ -205,10 +205,11 @@ int main(int argc, char** argv) {
                 static_cast<long long>(result.train_images), static_cast<long long>(result.batches_per_epoch));
     if (result.validated) {
       const PrmValidation& validation = result.validation;
-      std::printf("\nvalidation (val split, %lld images):\n%s%s\n",
+      std::printf("\nvalidation (val split, %lld images):\n%s%s (classes predicted present)\n%s (classes labelled)\n",
                   static_cast<long long>(validation.classification.images),
                   format_multilabel_table(validation.classification, validation.class_names).c_str(),
-                  format_peak_quality(validation.peaks).c_str());
+                  format_peak_quality(validation.peaks).c_str(),
+                  format_peak_quality(validation.labelled_peaks).c_str());
     }
     if (result.made_pseudo_masks) {
       std::printf("\n%s\nwritten to %s\n", format_pseudo_mask_report(result.pseudo_masks, options.pseudo_masks).c_str(),

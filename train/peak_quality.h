@@ -25,6 +25,9 @@ struct PixelPeak {
 struct PeakQuality {
   int64_t instances = 0, instances_found = 0;
   int64_t peaks = 0, peaks_inside = 0;
+  // Wrong peaks that lie inside an instance of another class (class confusion, as
+  // against peaks on the background or clutter).
+  int64_t peaks_on_other_class = 0;
   double recall() const;     // NaN without instances
   double precision() const;  // NaN without peaks
   PeakQuality& operator+=(const PeakQuality& other);
@@ -35,7 +38,8 @@ struct PeakQuality {
 PeakQuality peak_quality(const std::vector<const data::Annotation*>& instances, int64_t height, int64_t width,
                          const std::vector<PixelPeak>& peaks);
 
-// "peaks: recall 0.712 (1050 of 1475 instances), precision 0.634 (1202 of 1896 peaks)"
+// "peaks: recall 0.712 (1050 of 1475 instances), precision 0.634 (1202 of 1896 peaks; 301
+//  wrong ones on another class's instance)"
 std::string format_peak_quality(const PeakQuality& quality);
 
 }  // namespace wise

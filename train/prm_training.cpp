@@ -170,6 +170,14 @@ PrmValidation validate(PrmClassifier& model, const DatasetSplit& split, const Pr
                                                        category_ids, batch->geometry[n], batch->images.shape(),
                                                        options.peak_fraction, model.backbone().stride(5));
       validation.peaks += peak_quality(instances[id], image.height, image.width, peaks);
+      // The same with the image-level label's classes: what the pseudo masks of a
+      // training image start from, the localisation without the classification's errors.
+      std::vector<bool> labelled(static_cast<size_t>(classes));
+      for (int64_t k = 0; k < classes; ++k) labelled[static_cast<size_t>(k)] = batch_labels[n * classes + k] > 0.5f;
+      validation.labelled_peaks +=
+          peak_quality(instances[id], image.height, image.width,
+                       image_peaks(inference, maps, static_cast<int64_t>(n), labelled, category_ids, batch->geometry[n],
+                                   batch->images.shape(), options.peak_fraction, model.backbone().stride(5)));
     }
   }
   const int64_t images = static_cast<int64_t>(labels.size()) / classes;
@@ -190,6 +198,9 @@ void log_validation(const std::string& path, int64_t step, const PrmValidation& 
   }
   record.add("peak_recall", validation.peaks.recall()).add("peak_precision", validation.peaks.precision());
   record.add("instances", validation.peaks.instances).add("peaks", validation.peaks.peaks);
+  record.add("labelled_peak_recall", validation.labelled_peaks.recall())
+      .add("labelled_peak_precision", validation.labelled_peaks.precision())
+      .add("labelled_peaks", validation.labelled_peaks.peaks);
   JsonlLog log = JsonlLog::resume(path, step);
   log.write(record);
 }

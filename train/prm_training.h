@@ -19,7 +19,9 @@
 //          (train/peak_quality.h): the peaks of the classes predicted present (score
 //          >= 0, a logit) on the x8-upsampled class maps, those >= peak_fraction x
 //          their map's maximum, mapped to image pixels, against the val instances.
-//          The val masks are evaluation data; they never reach training.
+//          The same again with the classes of the image-level label (the peaks pseudo
+//          masks start from, free of classification errors). The val masks are
+//          evaluation data; they never reach training.
 //   pseudo masks (when asked) on the train split: train/pseudo_mask_step.h.
 #pragma once
 
@@ -86,7 +88,8 @@ struct PrmTrainingOptions {
 
 struct PrmValidation {
   MultilabelMetrics classification;
-  PeakQuality peaks;
+  PeakQuality peaks;           // the peaks of the classes predicted present
+  PeakQuality labelled_peaks;  // the peaks of the classes in the image-level label
   std::vector<std::string> class_names;
 };
 

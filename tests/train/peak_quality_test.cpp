@@ -40,6 +40,7 @@ TEST(PeakQuality, CountsInstancesFoundAndPeaksInside) {
   EXPECT_EQ(quality.instances_found, 2);  // a and c
   EXPECT_EQ(quality.peaks, 6);
   EXPECT_EQ(quality.peaks_inside, 3);
+  EXPECT_EQ(quality.peaks_on_other_class, 1);  // the class-2 peak inside b
   EXPECT_DOUBLE_EQ(quality.recall(), 2.0 / 3.0);
   EXPECT_DOUBLE_EQ(quality.precision(), 0.5);
 
@@ -50,7 +51,10 @@ TEST(PeakQuality, CountsInstancesFoundAndPeaksInside) {
   EXPECT_EQ(total.instances, 4);
   EXPECT_EQ(total.instances_found, 2);
   EXPECT_EQ(total.peaks, 6);
-  EXPECT_EQ(format_peak_quality(total), "peaks: recall 0.500 (2 of 4 instances), precision 0.500 (3 of 6 peaks)");
+  EXPECT_EQ(total.peaks_on_other_class, 1);
+  EXPECT_EQ(format_peak_quality(total),
+            "peaks: recall 0.500 (2 of 4 instances), precision 0.500 (3 of 6 peaks; 1 wrong ones on another "
+            "class's instance)");
 }
 
 TEST(PeakToPixel, MapsTheUpsampledGridToCellCentres) {
