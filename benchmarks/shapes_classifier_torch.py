@@ -60,14 +60,19 @@ class Block(nn.Module):
 class ResNet18(nn.Module):
     """torchvision's ResNet-18 at wise's width rule: max(8, round(c m / 8) 8)."""
 
-    def __init__(self, classes, width, head, stem_pool, output_stride=32):
+    def __init__(self, classes, width, head, stem_pool, output_stride=32, stem="imagenet"):
         super().__init__()
         w = lambda c: max(8, int(round(c * width / 8)) * 8)  # noqa: E731
         self.head, self.stem_pool = head, stem_pool
-        self.conv, self.bn = nn.Conv2d(3, w(64), 7, 2, 3, bias=False), nn.BatchNorm2d(w(64))
+        # stem "small": a 3x3 stride-1 convolution (CIFAR ResNets' stem), so layer1 runs at
+        # full resolution; the strides are then 1, 1, 2, 4, 8 before any dilation.
+        stem_stride = 2 if stem == "imagenet" else 1
+        self.conv = nn.Conv2d(3, w(64), 7 if stem == "imagenet" else 3, stem_stride, 3 if stem == "imagenet" else 1,
+                              bias=False)
+        self.bn = nn.BatchNorm2d(w(64))
         # output stride 16 or 8: layer4 (and layer3) keep their input's resolution and dilate
         # instead (DeepLab's rule), so the class maps stay local.
-        layers, inputs, stride_so_far, dilation = [], w(64), 4 if stem_pool else 2, 1
+        layers, inputs, stride_so_far, dilation = [], w(64), stem_stride * (2 if stem_pool else 1), 1
         for outputs, stride in [(w(64), 1), (w(128), 2), (w(256), 2), (w(512), 2)]:
             first_dilation = dilation
             if stride == 2 and stride_so_far * 2 > output_stride:
@@ -139,6 +144,8 @@ def main():
     parser.add_argument("--net", choices=["resnet18", "plain"], default="resnet18")
     parser.add_argument("--head", choices=["average", "feature_max", "cam_max", "psl"], default="average")
     parser.add_argument("--no-stem-pool", action="store_true")
+    parser.add_argument("--stem", choices=["imagenet", "small"], default="imagenet",
+                        help="imagenet: 7x7/2 conv (+ max-pool); small: 3x3/1 conv (CIFAR ResNets)")
     parser.add_argument("--output-stride", type=int, choices=[8, 16, 32], default=32)
     parser.add_argument("--plain-pool", choices=["max", "average"], default="max",
                         help="the plain network's global pooling")
@@ -153,7 +160,7 @@ def main():
     torch.manual_seed(0)
     classes = train_y.shape[1]
     net = (Plain(classes, args.plain_pool) if args.net == "plain" else
-           ResNet18(classes, args.width, args.head, not args.no_stem_pool, args.output_stride))
+           ResNet18(classes, args.width, args.head, not args.no_stem_pool, args.output_stride, args.stem))
     if args.adam > 0:
         optimizer = torch.optim.Adam(net.parameters(), lr=args.adam)
         base = args.adam
