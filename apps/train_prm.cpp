@@ -42,7 +42,7 @@ void print_usage(std::FILE* stream) {
                "  --weights FILE        backbone weights (safetensors, torchvision keys; e.g. from\n"
                "                        train_classifier --export-body)\n"
                "  --upsample N          class maps' upsampling before peak finding at inference (default %d)\n"
-               "  --peak-fraction F     val: peaks >= F x their map's maximum count (default %g)\n"
+               "  --peak-fraction F     peaks >= F x their map's maximum count, for val and pseudo masks (default %g)\n"
                "solver:\n"
                "  --optimizer NAME      sgd, adam or adamw (default %s)\n"
                "  --iterations N        optimizer steps (default %lld)\n"

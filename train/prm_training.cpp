@@ -289,9 +289,11 @@ PrmTrainingResult train_prm(const PrmTrainingOptions& options) {
     result.validation = validate(model, val, options);
     result.validated = true;
     log_validation((fs::path(options.out_dir) / "log.jsonl").string(), result.outcome.iteration, result.validation);
-  }  if (options.pseudo_masks.enabled && result.outcome.status == TrainingOutcome::Status::completed) {
+  }
+  if (options.pseudo_masks.enabled && result.outcome.status == TrainingOutcome::Status::completed) {
     PseudoMaskStepOptions pseudo = options.pseudo_masks;
     pseudo.device = options.device;
+    pseudo.peak_fraction = options.peak_fraction;  // one peak rule for val and pseudo masks
     const std::string name = std::string("pseudo_masks-") + pseudo_masks::selection_name(pseudo.selection.selection) + ".json";
     result.pseudo_masks = make_pseudo_masks(model, train, pseudo, (fs::path(options.out_dir) / name).string());
     result.made_pseudo_masks = true;

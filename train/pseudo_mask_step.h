@@ -33,7 +33,7 @@ struct PseudoMaskStepOptions {
   pseudo_masks::PseudoMaskOptions selection;
   proposals::ProposalRunOptions proposals;  // `images` is filled in from the split
   int64_t limit = 0;           // the first `limit` images of the split (0: all)
-  float peak_fraction = 0.25f;
+  float peak_fraction = 0.25f;  // train_prm sets its own (PrmTrainingOptions::peak_fraction)
   int64_t batch_size = 16;
   Device device = Device::cpu;
 };
