@@ -43,6 +43,8 @@ void print_usage(std::FILE* stream) {
                "                        train_classifier --export-body)\n"
                "  --upsample N          class maps' upsampling before peak finding at inference (default %d)\n"
                "  --peak-fraction F     peaks >= F x their map's maximum count, for val and pseudo masks (default %g)\n"
+               "  --peak-window W       inference peaks: maxima of W x W windows of the upsampled maps (odd;\n"
+               "                        default %d, PRM's)\n"
                "solver:\n"
                "  --optimizer NAME      sgd, adam or adamw (default %s)\n"
                "  --iterations N        optimizer steps (default %lld)\n"
@@ -72,7 +74,7 @@ void print_usage(std::FILE* stream) {
                "  --proposal-cache DIR  selective search's per-image cache (default: <out>/proposals)\n"
                "  --proposals DIR       precomputed proposals (<image_id>.json) instead of selective search\n",
                defaults.depth, defaults.width_multiplier, defaults.output_stride, normalization_name(defaults.norm), defaults.upsample_factor,
-               static_cast<double>(defaults.peak_fraction), optimizer_name(defaults.optimizer),
+               static_cast<double>(defaults.peak_fraction), defaults.peak_window, optimizer_name(defaults.optimizer),
                static_cast<long long>(defaults.iterations), static_cast<long long>(defaults.batch_size),
                defaults.base_lr, defaults.backbone_lr_multiplier, defaults.momentum, defaults.weight_decay,
                static_cast<long long>(defaults.warmup_iters), static_cast<double>(defaults.flip_probability),
@@ -112,6 +114,8 @@ Invocation parse_command_line(int argc, char** argv) {
       options.weights = args.value();
     } else if (args.is("--upsample")) {
       options.upsample_factor = static_cast<int>(args.integer(1));
+    } else if (args.is("--peak-window")) {
+      options.peak_window = static_cast<int>(args.integer(1));
     } else if (args.is("--peak-fraction")) {
       options.peak_fraction = static_cast<float>(args.number());
     } else if (args.is("--optimizer")) {

@@ -36,6 +36,8 @@ void check_options(const PrmTrainingOptions& options) {
              options.backbone_lr_multiplier);
   WISE_CHECK(options.upsample_factor >= 1, "PRM training: upsample_factor must be >= 1, got ",
              options.upsample_factor);
+  WISE_CHECK(options.peak_window >= 1 && options.peak_window % 2 == 1,
+             "PRM training: peak_window must be odd and >= 1, got ", options.peak_window);
   WISE_CHECK(options.peak_fraction >= 0 && options.peak_fraction <= 1,
              "PRM training: peak_fraction must be in [0, 1], got ", options.peak_fraction);
   WISE_CHECK(options.flip_probability >= 0 && options.flip_probability <= 1,
@@ -90,6 +92,7 @@ PrmConfig model_config(const PrmTrainingOptions& options, int64_t num_classes) {
   config.backbone.replace_stride_with_dilation = dilation_for_output_stride(options.output_stride);
   config.num_classes = num_classes;
   config.upsample_factor = options.upsample_factor;
+  config.inference_peaks.window_size = options.peak_window;
   return config;
 }
 

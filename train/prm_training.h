@@ -52,6 +52,9 @@ struct PrmTrainingOptions {
   std::string weights;  // backbone weights (safetensors, torchvision keys); "" = from scratch
   int upsample_factor = 8;   // the class maps' upsampling at inference (PRM's sub-pixel locating)
   float peak_fraction = 0.25f;  // val: peaks >= this x their map's maximum count
+  // The inference peaks' window on the upsampled grid (odd; PRM: 3, which on a x8 map is
+  // about the class map's own 3x3 cells); f (2 r) + 1 keeps one peak within r cells.
+  int peak_window = 3;
 
   // Solver.
   OptimizerKind optimizer = OptimizerKind::adam;
