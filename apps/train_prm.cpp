@@ -72,7 +72,11 @@ void print_usage(std::FILE* stream) {
                "  --pseudo-seed S       Eq. 1's seed (default 0)\n"
                "  --pseudo-limit N      only the first N train images (default: all)\n"
                "  --proposal-cache DIR  selective search's per-image cache (default: <out>/proposals)\n"
-               "  --proposals DIR       precomputed proposals (<image_id>.json) instead of selective search\n",
+               "  --proposals DIR       precomputed proposals (<image_id>.json) instead of selective search\n"
+               "PRM's own instance segmentation (the baseline row of WISE's Table 1, after training, on val):\n"
+               "  --prm-baseline        write <out>/prm_baseline-val.json (COCO results) and its mAP vs the val masks\n"
+               "  --prm-baseline-limit N  only the first N val images (default: all)\n"
+               "  --val-proposals DIR   precomputed val proposals (<image_id>.json); default: selective search, cached\n",
                defaults.depth, defaults.width_multiplier, defaults.output_stride, normalization_name(defaults.norm), defaults.upsample_factor,
                static_cast<double>(defaults.peak_fraction), defaults.peak_window, optimizer_name(defaults.optimizer),
                static_cast<long long>(defaults.iterations), static_cast<long long>(defaults.batch_size),
@@ -164,6 +168,12 @@ Invocation parse_command_line(int argc, char** argv) {
       options.pseudo_masks.proposals.cache = args.value();
     } else if (args.is("--proposals")) {
       options.pseudo_masks.proposals.precomputed = args.value();
+    } else if (args.is("--prm-baseline")) {
+      options.prm_baseline.enabled = true;
+    } else if (args.is("--prm-baseline-limit")) {
+      options.prm_baseline.limit = args.integer(1);
+    } else if (args.is("--val-proposals")) {
+      options.prm_baseline.proposals.precomputed = args.value();
     } else if (args.is("--no-val")) {
       options.validate = false;
     } else {
@@ -195,6 +205,10 @@ int main(int argc, char** argv) {
     PrmTrainingOptions& options = command_line.options;
     if (options.pseudo_masks.proposals.cache.empty() && options.pseudo_masks.proposals.precomputed.empty())
       options.pseudo_masks.proposals.cache = options.out_dir + "/proposals";
+    // One cache serves both splits: its file names carry the image's pixels.
+    if (options.prm_baseline.proposals.precomputed.empty())
+      options.prm_baseline.proposals.cache =
+          options.pseudo_masks.proposals.cache.empty() ? options.out_dir + "/proposals" : options.pseudo_masks.proposals.cache;
     std::printf("train_prm: PRM on ResNet-%d x%g (%s, output stride %d), %lld iterations of %lld images, %s lr %g, %d threads\n",
                 options.depth, options.width_multiplier, normalization_name(options.norm), options.output_stride,
                 static_cast<long long>(options.iterations), static_cast<long long>(options.batch_size),
@@ -218,6 +232,10 @@ int main(int argc, char** argv) {
     if (result.made_pseudo_masks) {
       std::printf("\n%s\nwritten to %s\n", format_pseudo_mask_report(result.pseudo_masks, options.pseudo_masks).c_str(),
                   result.pseudo_masks.path.c_str());
+    }
+    if (result.ran_prm_baseline) {
+      std::printf("\n%s\nwritten to %s\n", format_prm_baseline_report(result.prm_baseline).c_str(),
+                  result.prm_baseline.path.c_str());
     }
     std::printf("\noutputs: %s/ (checkpoint-*.safetensors, log.jsonl)\n", options.out_dir.c_str());
     return 0;

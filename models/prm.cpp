@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <limits>
 #include <utility>
 
 #include "models/torchvision_weights.h"
@@ -146,15 +147,24 @@ PrmInference PrmClassifier::infer(const Tensor& images, bool response_maps) {
   out.peaks = peaks.to(Device::cpu);
   out.peak_values = values.to(Device::cpu);
 
-  // PRM's filter: the class score (a logit) and the peak's own value.
+  // PRM's filter: the class score (a logit) and the peak's own value; then ours, the
+  // value against its map's largest peak.
   const Tensor scores = out.scores.to(Device::cpu);
   const float* score = scores.data<float>();
   const int64_t* rows = out.peaks.data<int64_t>();
   const float* value = out.peak_values.data<float>();
   const int64_t K = config_.num_classes;
+  std::vector<float> map_maximum(static_cast<size_t>(images.size(0) * K), -std::numeric_limits<float>::infinity());
+  for (int64_t p = 0; p < out.peaks.size(0); ++p) {
+    float& maximum = map_maximum[static_cast<size_t>(rows[4 * p] * K + rows[4 * p + 1])];
+    maximum = std::max(maximum, value[p]);
+  }
   for (int64_t p = 0; p < out.peaks.size(0); ++p) {
     const int64_t* row = rows + 4 * p;
-    if (score[row[0] * K + row[1]] >= config_.class_threshold && value[p] > config_.peak_threshold) {
+    const float maximum = map_maximum[static_cast<size_t>(row[0] * K + row[1])];
+    const bool strong =
+        config_.kept_peak_fraction <= 0.0f || maximum <= 0.0f || value[p] >= config_.kept_peak_fraction * maximum;
+    if (score[row[0] * K + row[1]] >= config_.class_threshold && value[p] > config_.peak_threshold && strong) {
       out.kept.push_back(p);
     }
   }

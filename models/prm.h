@@ -18,9 +18,10 @@
 //   inference:
 //     upsample:   M up x8 bilinearly with align corners (PRM's sub-pixel peak locating)
 //     PSL:        peaks and class scores of the upsampled maps, as in training
-//     keep:       a peak (n, c, y, x) when s^c_n >= class_threshold (PRM: 0, a logit) and
+//     keep:       a peak (n, c, y, x) when s^c_n >= class_threshold (PRM: 0, a logit),
 //                 M_up[n, c, y, x] > peak_threshold (PRM: 30 on its ImageNet ResNet-50's
-//                 scale; set it for ours)
+//                 scale) and M_up[n, c, y, x] >= kept_peak_fraction x the map's largest
+//                 peak when that is positive (ours: a scale-free threshold; 0 = off)
 //     peak backpropagation (PRM Sec. 3.3): from a one-hot at the kept peak on the
 //                 upsampled map, back through the upsampling (its ordinary backward), the
 //                 classifier and the ResNet, every convolution under PRM's rule
@@ -84,9 +85,11 @@ struct PrmConfig {
   // Inference: the CAM upsampling (PRM's sub_pixel_locating_factor) and its PSL.
   int upsample_factor = 8;
   PeakStimulationOptions inference_peaks;
-  // Which peaks get a response map: s^c >= class_threshold and M_up > peak_threshold.
+  // Which peaks get a response map: s^c >= class_threshold, M_up > peak_threshold and
+  // M_up >= kept_peak_fraction x the largest peak of M_up^c when both are > 0 (0: off).
   float class_threshold = 0.0f;
   float peak_threshold = 0.0f;
+  float kept_peak_fraction = 0.0f;
   PeakResponseNormalization response_normalization = PeakResponseNormalization::sum;  // PRM's
 };
 
@@ -97,7 +100,7 @@ struct PrmInference {
   Tensor scores;          // (N, K): PSL class scores of the upsampled maps (logits)
   Tensor peaks;           // (P, 4) int64 on the CPU: (n, c, y, x) on the upsampled grid, sorted
   Tensor peak_values;     // (P) on the CPU: upsampled_maps at each peak
-  std::vector<int64_t> kept;  // rows of `peaks` passing class_threshold and peak_threshold
+  std::vector<int64_t> kept;  // rows of `peaks` passing the three thresholds above
   Tensor response_maps;   // (kept.size(), H, W) plain: their peak response maps (when asked)
 };
 

@@ -2,6 +2,7 @@
 #include "proposals/proposal_run.h"
 
 #include <chrono>
+#include <exception>
 #include <filesystem>
 #include <map>
 #include <stdexcept>
@@ -50,6 +51,25 @@ ImageProposals proposals_for_image(const data::ImageInfo& info, const ProposalRu
   result.computed = true;
   if (!cache_path.empty()) write_cached_proposals(cache_path, result.proposals);
   return result;
+}
+
+std::vector<ImageProposals> proposals_for_images(const std::vector<const data::ImageInfo*>& images,
+                                                 const ProposalRunOptions& options) {
+  const int64_t count = static_cast<int64_t>(images.size());
+  std::vector<ImageProposals> found(images.size());
+  // An exception may not leave an OpenMP region: each image keeps its own.
+  std::vector<std::exception_ptr> failures(images.size());
+#pragma omp parallel for schedule(dynamic, 1)
+  for (int64_t i = 0; i < count; ++i) {
+    try {
+      found[static_cast<size_t>(i)] = proposals_for_image(*images[static_cast<size_t>(i)], options);
+    } catch (...) {
+      failures[static_cast<size_t>(i)] = std::current_exception();
+    }
+  }
+  for (const std::exception_ptr& failure : failures)
+    if (failure) std::rethrow_exception(failure);
+  return found;
 }
 
 ProposalQuality run_proposals(const data::Dataset& dataset, const ProposalRunOptions& options) {

@@ -40,6 +40,11 @@ struct ImageProposals {
 // One image's proposals as a run would make them (cache included).
 ImageProposals proposals_for_image(const data::ImageInfo& image, const ProposalRunOptions& options);
 
+// Several images' proposals, one image per OpenMP thread, in the order given. Throws the
+// first failing image's error (its file named) after the others finished.
+std::vector<ImageProposals> proposals_for_images(const std::vector<const data::ImageInfo*>& images,
+                                                 const ProposalRunOptions& options);
+
 // Every selected image; ground-truth annotations (non-crowd) are measured against.
 // Throws the first failing image's error (its file named) after the others finished.
 ProposalQuality run_proposals(const data::Dataset& dataset, const ProposalRunOptions& options);

@@ -38,6 +38,8 @@ void check_options(const PrmTrainingOptions& options) {
              options.upsample_factor);
   WISE_CHECK(options.peak_window >= 1 && options.peak_window % 2 == 1,
              "PRM training: peak_window must be odd and >= 1, got ", options.peak_window);
+  WISE_CHECK(!options.prm_baseline.enabled || options.validate,
+             "PRM training: the PRM baseline runs on the val split, which validate = false (--no-val) skips");
   WISE_CHECK(options.peak_fraction >= 0 && options.peak_fraction <= 1,
              "PRM training: peak_fraction must be in [0, 1], got ", options.peak_fraction);
   WISE_CHECK(options.flip_probability >= 0 && options.flip_probability <= 1,
@@ -93,6 +95,7 @@ PrmConfig model_config(const PrmTrainingOptions& options, int64_t num_classes) {
   config.num_classes = num_classes;
   config.upsample_factor = options.upsample_factor;
   config.inference_peaks.window_size = options.peak_window;
+  config.kept_peak_fraction = options.peak_fraction;  // the response maps' peaks: the counted ones
   return config;
 }
 
@@ -300,6 +303,13 @@ PrmTrainingResult train_prm(const PrmTrainingOptions& options) {
     const std::string name = std::string("pseudo_masks-") + pseudo_masks::selection_name(pseudo.selection.selection) + ".json";
     result.pseudo_masks = make_pseudo_masks(model, train, pseudo, (fs::path(options.out_dir) / name).string());
     result.made_pseudo_masks = true;
+  }
+  if (options.prm_baseline.enabled && result.outcome.status == TrainingOutcome::Status::completed) {
+    PrmBaselineStepOptions baseline = options.prm_baseline;
+    baseline.device = options.device;
+    result.prm_baseline =
+        run_prm_baseline(model, val, baseline, (fs::path(options.out_dir) / "prm_baseline-val.json").string());
+    result.ran_prm_baseline = true;
   }
 
   return result;

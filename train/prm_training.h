@@ -23,6 +23,7 @@
 //          masks start from, free of classification errors). The val masks are
 //          evaluation data; they never reach training.
 //   pseudo masks (when asked) on the train split: train/pseudo_mask_step.h.
+//   PRM baseline (when asked) on the val split: train/prm_baseline_step.h.
 #pragma once
 
 #include <cstdint>
@@ -33,6 +34,7 @@
 #include "models/prm.h"
 #include "train/classification_metrics.h"
 #include "train/peak_quality.h"
+#include "train/prm_baseline_step.h"
 #include "train/pseudo_mask_step.h"
 #include "train/solver.h"
 #include "train/training_loop.h"
@@ -84,6 +86,9 @@ struct PrmTrainingOptions {
   // After a completed run: pseudo masks of the train split (train/pseudo_mask_step.h),
   // written to <out_dir>/pseudo_masks-<sample|best>.json.
   PseudoMaskStepOptions pseudo_masks;
+  // After a completed run: PRM's own instance segmentation of the val split
+  // (train/prm_baseline_step.h), written to <out_dir>/prm_baseline-val.json.
+  PrmBaselineStepOptions prm_baseline;
 
   Device device = Device::cpu;
   std::ostream* progress_stream = &std::cerr;  // nullptr: silent
@@ -102,6 +107,8 @@ struct PrmTrainingResult {
   PrmValidation validation;
   bool made_pseudo_masks = false;
   PseudoMaskReport pseudo_masks;
+  bool ran_prm_baseline = false;
+  PrmBaselineReport prm_baseline;
   int64_t train_images = 0, batches_per_epoch = 0;
 };
 

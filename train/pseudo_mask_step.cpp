@@ -1,12 +1,10 @@
 #include "train/pseudo_mask_step.h"
 
 #include <cmath>
-#include <exception>
 #include <filesystem>
 #include <cstdio>
 #include <map>
 #include <optional>
-#include <set>
 #include <vector>
 
 #include "data/coco.h"
@@ -17,23 +15,6 @@
 #include "train/weak_data.h"
 
 namespace wise {
-namespace {
-
-// The first `limit` images of the split (0: all) with their annotations.
-data::Dataset first_images(const data::Dataset& dataset, int64_t limit) {
-  if (limit <= 0 || limit >= static_cast<int64_t>(dataset.images.size())) return dataset;
-  data::Dataset subset;
-  subset.categories = dataset.categories;
-  subset.images.assign(dataset.images.begin(), dataset.images.begin() + limit);
-  std::set<int64_t> ids;
-  for (const data::ImageInfo& image : subset.images) ids.insert(image.id);
-  for (const data::Annotation& annotation : dataset.annotations)
-    if (ids.count(annotation.image_id)) subset.annotations.push_back(annotation);
-  return subset;
-}
-
-}  // namespace
-
 PseudoMaskReport make_pseudo_masks(PrmClassifier& model, const DatasetSplit& split,
                                    const PseudoMaskStepOptions& options, const std::string& out_path) {
   WISE_CHECK(options.batch_size >= 1, "pseudo masks: batch_size must be >= 1, got ", options.batch_size);
@@ -65,23 +46,10 @@ PseudoMaskReport make_pseudo_masks(PrmClassifier& model, const DatasetSplit& spl
     const Tensor maps = inference.upsampled_maps.to(Device::cpu);
     const std::vector<float> labels = batch->labels.to_vector<float>();
     const int64_t batch_images = static_cast<int64_t>(batch->image_ids.size());
-    // Proposals for the batch's images, one image per thread (selective search is
-    // sequential), then the picks in image order.
-    // An exception may not leave an OpenMP region: each image keeps its own, and the
-    // first (its file named) is rethrown after the loop.
-    std::vector<proposals::ImageProposals> batch_proposals(static_cast<size_t>(batch_images));
-    std::vector<std::exception_ptr> failures(static_cast<size_t>(batch_images));
-#pragma omp parallel for schedule(dynamic, 1)
-    for (int64_t n = 0; n < batch_images; ++n) {
-      try {
-        batch_proposals[static_cast<size_t>(n)] = proposals::proposals_for_image(
-            *images_by_id.at(batch->image_ids[static_cast<size_t>(n)]), proposal_options);
-      } catch (...) {
-        failures[static_cast<size_t>(n)] = std::current_exception();
-      }
-    }
-    for (const std::exception_ptr& failure : failures)
-      if (failure) std::rethrow_exception(failure);
+    std::vector<const data::ImageInfo*> batch_infos;
+    for (int64_t id : batch->image_ids) batch_infos.push_back(images_by_id.at(id));
+    const std::vector<proposals::ImageProposals> batch_proposals =
+        proposals::proposals_for_images(batch_infos, proposal_options);
     for (int64_t n = 0; n < batch_images; ++n) {
       const int64_t id = batch->image_ids[static_cast<size_t>(n)];
       std::vector<bool> labelled(static_cast<size_t>(classes));

@@ -14,6 +14,7 @@
 // divisions compound float32 rounding (observed ~1e-5 of the maximum).
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
 #include <limits>
 #include <string>
@@ -149,6 +150,30 @@ TEST_P(PrmParity, KeptPeaksPassBothThresholds) {
   for (size_t p = 0; p < peaks.size() / 4; ++p) {
     const int64_t n = peaks[4 * p], c = peaks[4 * p + 1], y = peaks[4 * p + 2], x = peaks[4 * p + 3];
     if (scores[n * 3 + c] >= 3.65f && maps[((n * 3 + c) * 24 + y) * 24 + x] > 3.0f) expected.push_back(p);
+  }
+  EXPECT_FALSE(expected.empty());
+  EXPECT_LT(expected.size(), peaks.size() / 4);
+  EXPECT_EQ(out.kept, expected);
+}
+
+// kept_peak_fraction keeps a peak at >= the fraction of its map's maximum (taken here
+// over the whole fixture map, where the model takes its largest peak: the same value, as
+// a map's maximum is one of its 3x3 maxima) and every peak of a map whose maximum is <= 0.
+TEST_P(PrmParity, KeptPeaksReachTheirFractionOfTheMapsMaximum) {
+  PrmConfig config = fixture_config(Normalization::frozen_batch_norm);
+  config.class_threshold = -std::numeric_limits<float>::infinity();
+  config.peak_threshold = -std::numeric_limits<float>::infinity();
+  config.kept_peak_fraction = 0.6f;
+  FixtureModel net(device(), config);
+  const PrmInference out = net.model.infer(net.images, false);
+  const std::vector<int64_t> peaks = net.fixture.int64s("infer.peaks");
+  const std::vector<float> maps = net.fixture.floats("infer.upsampled");
+  std::vector<int64_t> expected;
+  for (size_t p = 0; p < peaks.size() / 4; ++p) {
+    const int64_t n = peaks[4 * p], c = peaks[4 * p + 1], y = peaks[4 * p + 2], x = peaks[4 * p + 3];
+    const float* map = maps.data() + (n * 3 + c) * 24 * 24;
+    const float maximum = *std::max_element(map, map + 24 * 24);
+    if (maximum <= 0.0f || map[y * 24 + x] >= 0.6f * maximum) expected.push_back(static_cast<int64_t>(p));
   }
   EXPECT_FALSE(expected.empty());
   EXPECT_LT(expected.size(), peaks.size() / 4);

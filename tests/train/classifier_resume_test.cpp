@@ -28,6 +28,7 @@
 #include <nlohmann/json.hpp>
 
 #include "data/coco.h"
+#include "data/rle.h"
 #include "data/shapes/shapes.h"
 #include "models/resnet.h"
 #include "models/torchvision_weights.h"
@@ -319,6 +320,65 @@ TEST_F(ClassifierApp, TrainPrmWritesPseudoMasksOfTheLabelledClasses) {
   fs::remove_all(out);  // the same run again (its proposals recomputed: the cache went too)
   ASSERT_TRUE(exited_with(run_app(arguments, scratch.file("again.txt")), 0)) << read_file(scratch.file("again.txt"));
   EXPECT_EQ(read_file(path), first);
+}
+
+// Mask IoU by decoding both masks: the reference for the NMS rule.
+double pixel_iou(const data::Rle& a, const data::Rle& b) {
+  const std::vector<uint8_t> x = data::rle_decode(a), y = data::rle_decode(b);
+  double both = 0, either = 0;
+  for (size_t p = 0; p < x.size(); ++p) {
+    both += x[p] && y[p];
+    either += x[p] || y[p];
+  }
+  return either > 0 ? both / either : 0.0;
+}
+
+// train_prm --prm-baseline: after training, PRM's own instances of the first val images
+// as COCO results that read back: images among those, classes predicted present (score =
+// sigmoid of a logit >= 0), and no two instances of an image overlapping at the mask
+// NMS's IoU 0.3 or more; the report gives both protocols' mAP.
+TEST_F(ClassifierApp, TrainPrmWritesThePrmBaselineOfTheValSplit) {
+  ScratchDirectory scratch;
+  const std::string out = scratch.file("prm");
+  const std::vector<std::string> arguments = {
+      WISE_TRAIN_PRM, "--data", *dataset_, "--out", out, "--width", "0.125", "--batch-size", "4", "--iterations", "2",
+      "--warmup", "1", "--workers", "1", "--output-stride", "16", "--peak-fraction", "0.5", "--prm-baseline",
+      "--prm-baseline-limit", "5"};
+  ASSERT_TRUE(exited_with(run_app(arguments, scratch.file("prm.txt")), 0)) << read_file(scratch.file("prm.txt"));
+  const std::string output = read_file(scratch.file("prm.txt"));
+  EXPECT_NE(output.find("PRM baseline (peak response retrieval): "), std::string::npos) << output;
+  EXPECT_NE(output.find(" on 5 images"), std::string::npos) << output;
+  EXPECT_NE(output.find("voc mAP 25/50/75 "), std::string::npos) << output;
+  const data::Dataset val = data::read_coco_dataset(*dataset_ + "/annotations/val.json");
+  const std::vector<data::ImageInfo> first(val.images.begin(), val.images.begin() + 5);
+  const std::vector<data::Detection> detections = data::read_coco_results(out + "/prm_baseline-val.json", first);
+  ASSERT_FALSE(detections.empty()) << output;
+  std::set<int64_t> first_ids, category_ids;
+  for (const data::ImageInfo& image : first) first_ids.insert(image.id);
+  for (const data::Category& category : val.categories) category_ids.insert(category.id);
+  std::map<int64_t, std::vector<const data::Detection*>> by_image;
+  for (const data::Detection& detection : detections) {
+    EXPECT_TRUE(first_ids.count(detection.image_id)) << detection.image_id;
+    EXPECT_TRUE(category_ids.count(detection.category_id)) << detection.category_id;
+    EXPECT_GE(detection.score, 0.5f);
+    EXPECT_LE(detection.score, 1.0f);
+    EXPECT_GT(data::rle_area(detection.segmentation), 0);
+    by_image[detection.image_id].push_back(&detection);
+  }
+  for (const auto& [image, instances] : by_image) {
+    for (size_t a = 0; a < instances.size(); ++a) {
+      for (size_t b = a + 1; b < instances.size(); ++b) {
+        EXPECT_LT(pixel_iou(instances[a]->segmentation, instances[b]->segmentation), 0.3)
+            << "image " << image << ", instances " << a << " and " << b;
+      }
+    }
+  }
+
+  std::vector<std::string> no_val = arguments;
+  no_val.push_back("--no-val");
+  EXPECT_TRUE(exited_with(run_app(no_val, scratch.file("no-val.txt")), 1));
+  EXPECT_NE(read_file(scratch.file("no-val.txt")).find("the PRM baseline runs on the val split"), std::string::npos)
+      << read_file(scratch.file("no-val.txt"));
 }
 
 TEST_F(ClassifierApp, ErrorsNameTheProblem) {
