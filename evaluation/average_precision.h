@@ -8,11 +8,14 @@
 // keep image order, then within-image order) and turned into precision and recall.
 //
 //   voc  (chainercv's calc_instance_segmentation_voc_prec_rec + _voc_ap, what later
-//        papers report): each prediction takes its best-IoU GT of the class in its image
-//        (IoU ties: the first GT in annotation order, numpy's argmax). It is a true
-//        positive iff that IoU >= t and that GT is still unmatched; otherwise a false
-//        positive: no fallback to the second-best GT. AP = area under the precision
-//        envelope (VOC 2010+): sum over recall steps of (r_i - r_{i-1}) * max_{j>=i} p_j.
+//        papers report): each prediction takes its best-IoU regular (non-crowd) GT of the
+//        class in its image (IoU ties: the first GT in annotation order, numpy's argmax).
+//        It is a true positive iff that IoU >= t and that GT is still unmatched; a false
+//        positive if that GT is matched already (no fallback to the second-best GT).
+//        Only when no regular GT reaches t do crowd regions count: the prediction is
+//        ignored if one overlaps it >= t, else a false positive. AP = area under the
+//        precision envelope (VOC 2010+): sum over recall steps of
+//        (r_i - r_{i-1}) * max_{j>=i} p_j.
 //   coco (pycocotools' COCOeval.evaluateImg + accumulate, what WISE's code used): GT are
 //        visited with ignored ones last; a prediction takes the best-IoU GT that is still
 //        unmatched (crowd GT may match many predictions) with IoU >= t, preferring any
@@ -23,11 +26,14 @@
 //        precision = tp / (tp + fp + 2^-52) as COCOeval (np.spacing(1); it can take
 //        the last bit off an AP of 1).
 //
-// Ignored GT (wise's extension of chainercv's rule, used for crowd GT and for the
-// size breakdown; the coco rule is COCOeval's own): ignored GT are not positives, and
-// under `voc` a prediction whose best-IoU GT is an ignored one with IoU >= t is itself
-// ignored. A prediction that matches nothing and lies outside the size range being
-// evaluated is ignored (COCOeval's rule, applied to both).
+// Ignored GT (wise's extension of chainercv's rule, which knows neither crowds nor sizes;
+// the coco rule is COCOeval's own): crowd GT and GT outside the size range are not
+// positives. Under `voc`, crowd regions come after every regular GT, as in COCOeval:
+// their overlap |p & g| / |p| is 1 for anything inside them, so letting them compete
+// with the regular GT would ignore a perfect prediction of an instance inside a crowd.
+// A regular GT outside the size range competes like any other, and a prediction it
+// takes (IoU >= t) is ignored. A prediction that matches nothing and lies outside the
+// size range being evaluated is ignored (COCOeval's rule, applied to both).
 #pragma once
 
 #include <cstdint>
@@ -45,7 +51,8 @@ struct ClassImageMatching {
   // (pycocotools' maskUtils.iou with iscrowd = 1).
   std::vector<float> iou;
   std::vector<uint8_t> gt_ignored;                // (G): crowd, or outside the size range
-  std::vector<uint8_t> gt_crowd;                  // (G): may be matched many times (coco)
+  std::vector<uint8_t> gt_crowd;                  // (G): matched after the regular GT;
+                                                  //      many times (coco)
   std::vector<uint8_t> prediction_outside_range;  // (P): its own area outside the range
 };
 

@@ -18,8 +18,11 @@
 //  - Images are taken in ascending id; ties in score keep image order, then input order
 //    (stable sorts). Detection scores are float32.
 //  - Crowd GT (iscrowd) are "ignore" regions as in COCOeval under both protocols: not
-//    positives; IoU with them is |prediction & gt| / |prediction|; a prediction matching
-//    one is ignored. They are left out of ABO and of the objects-per-image counts.
+//    positives; IoU with them is |prediction & gt| / |prediction|. A prediction is
+//    matched to the regular GT of its class first; only when none reaches the IoU
+//    threshold may it match a crowd region, and it is then ignored (COCOeval's order:
+//    a perfect prediction inside a crowd still finds its own instance). Crowd GT are
+//    left out of ABO and of the objects-per-image counts.
 //  - A class with no (non-ignored) GT in the evaluated set has AP NaN (JSON null) and is
 //    left out of the mean, as chainercv's nan and COCOeval's -1.
 //  - ABO = mean over non-crowd GT instances of the best IoU with any prediction of the

@@ -92,6 +92,24 @@ TEST(CocoAp, RegularGroundTruthIsPreferredToABetterIgnoredOne) {
   EXPECT_EQ(voc_match(input, 0.5), (Outcomes{IGN}));  // best IoU is the ignored GT
 }
 
+TEST(VocAp, RegularGroundTruthIsMatchedBeforeACrowdRegion) {
+  // GT0 a crowd region containing every prediction (|p & crowd| / |p| = 1), GT1 the
+  // regular instance p0 matches perfectly; p1 overlaps GT1 below the threshold and p2 is
+  // a duplicate of p0. COCOeval's order: regular GT first, crowd only as the fallback.
+  auto input = matching(3, 2, {1.0f, 1.0f,
+                               1.0f, 0.3f,
+                               1.0f, 0.9f});
+  input.gt_ignored = {1, 0};
+  input.gt_crowd = {1, 0};
+  EXPECT_EQ(voc_match(input, 0.5), (Outcomes{TP, IGN, FP}));  // a duplicate stays false (voc)
+  EXPECT_EQ(coco_match(input, 0.5), (Outcomes{TP, IGN, IGN}));
+  // A crowd region below the threshold ignores nothing.
+  auto outside_crowd = matching(1, 2, {0.4f, 0.2f});
+  outside_crowd.gt_ignored = {1, 0};
+  outside_crowd.gt_crowd = {1, 0};
+  EXPECT_EQ(voc_match(outside_crowd, 0.5), (Outcomes{FP}));
+}
+
 TEST(VocAp, UnmatchedPredictionOutsideTheSizeRangeIsIgnored) {
   auto input = matching(2, 1, {0.9f, 0.2f});
   input.prediction_outside_range = {1, 1};
@@ -290,6 +308,25 @@ TEST(Evaluation, CrowdGroundTruthIsNeitherPositiveNorInAbo) {
     EXPECT_EQ(result.all.ground_truth, 3);
     EXPECT_EQ(result.crowd_ground_truth, 1);
     EXPECT_EQ(result.all.abo, 1.0);
+  }
+}
+
+TEST(Evaluation, PerfectPredictionInsideACrowdListedFirstScoresOneUnderBothProtocols) {
+  Dataset dataset;
+  dataset.categories = {{1, "person"}};
+  dataset.images = {{1, "a.jpg", 8, 8, std::nullopt}};
+  Annotation crowd;
+  crowd.id = 1, crowd.image_id = 1, crowd.category_id = 1, crowd.iscrowd = true;
+  crowd.segmentation = box_mask(8, 8, 0, 0, 8, 8);
+  Annotation person = crowd;
+  person.id = 2, person.iscrowd = false, person.segmentation = box_mask(8, 8, 2, 2, 6, 6);
+  dataset.annotations = {crowd, person};
+  const std::vector<Detection> detections = {{1, 1, 0.9f, person.segmentation, {}}};
+  for (Protocol protocol : {Protocol::voc, Protocol::wise}) {
+    const EvaluationResult result = evaluate(dataset, detections, with(protocol));
+    for (double value : result.all.mean_ap) {
+      EXPECT_NEAR(value, 1.0, kTolerance) << protocol_name(protocol);
+    }
   }
 }
 
