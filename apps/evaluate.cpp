@@ -77,7 +77,7 @@ Options parse_options(int argc, char** argv) {
       options.evaluation.max_detections = args.integer(1);
       options.wise_filter_given = true;
     } else if (args.is("--score-threshold")) {
-      options.evaluation.score_threshold = static_cast<float>(args.number());
+      options.evaluation.score_threshold = args.number();
       options.wise_filter_given = true;
     } else if (args.is("--no-breakdowns")) {
       options.evaluation.breakdowns = false;

@@ -543,6 +543,7 @@ std::vector<Detection> read_coco_results_from_string(const std::string& json_tex
       reader.fail(path + ".score", "found " + value["score"].dump() + ", expected a finite float");
     }
     detection.score = static_cast<float>(score);
+    detection.file_score = score;
     const auto image = sizes.find(detection.image_id);
     if (image == sizes.end()) {
       reader.fail(path + ".image_id", "unknown image id " + std::to_string(detection.image_id) +

@@ -19,7 +19,8 @@
 //   image's. Polygons with an odd coordinate count are errors; polygons of fewer than 3
 //   points are skipped (as detectron2 does), so an annotation of only those is empty.
 // - Ids must be unique within images, categories and annotations.
-// - Results entries: image_id (one of `images`), category_id, score (finite as a float),
+// - Results entries: image_id (one of `images`), category_id, score (finite as a float;
+//   kept as the float Detection::score and as the file's double, Detection::file_score),
 //   segmentation (required: wise's results are masks); bbox from the mask when absent.
 // The writer checks the same rules before it writes anything.
 #pragma once

@@ -103,6 +103,12 @@ std::pair<int64_t, int64_t> locate(const Lookup& lookup, const Dataset& dataset,
   return {image->second, category->second};
 }
 
+// What the `wise` score filter compares: the results file's double when there is one
+// (WISE's Python filtered those; their float32 can round up onto the threshold).
+double score_for_threshold(const Detection& detection) {
+  return detection.file_score.value_or(static_cast<double>(detection.score));
+}
+
 // The predictions the protocol scores in one image (indices into `detections`), in
 // descending score order, ties in input order.
 std::vector<int64_t> scored_predictions(const std::vector<int64_t>& given,
@@ -111,7 +117,10 @@ std::vector<int64_t> scored_predictions(const std::vector<int64_t>& given,
                                         const EvaluationOptions& options) {
   std::vector<int64_t> order;
   for (int64_t d : given) {
-    if (options.protocol == Protocol::wise && detections[d].score < options.score_threshold) continue;
+    if (options.protocol == Protocol::wise &&
+        score_for_threshold(detections[d]) < options.score_threshold) {
+      continue;
+    }
     order.push_back(d);
   }
   std::stable_sort(order.begin(), order.end(), [&](int64_t a, int64_t b) {

@@ -8,6 +8,7 @@
 #include <cmath>
 #include <nlohmann/json.hpp>
 
+#include "data/coco.h"
 #include "evaluation/average_precision.h"
 #include "evaluation/evaluation.h"
 #include "evaluation/evaluation_report.h"
@@ -328,6 +329,22 @@ TEST(Evaluation, PerfectPredictionInsideACrowdListedFirstScoresOneUnderBothProto
       EXPECT_NEAR(value, 1.0, kTolerance) << protocol_name(protocol);
     }
   }
+}
+
+TEST(Evaluation, WiseDropsAResultsFileScoreJustBelowTheThresholdAsCocoEvalDoes) {
+  // 0.4999999999 rounds to 0.5f: the filter must compare the file's double, as WISE's
+  // Python (a JSON number is a double) did before COCOeval.
+  const Dataset dataset = two_class_dataset();
+  nlohmann::json results = nlohmann::json::parse(coco_results_to_string(as_detections(dataset, 0.9f)));
+  results[0]["score"] = 0.4999999999;  // the cat of image 10: dropped
+  results[1]["score"] = 0.5;           // the dog: kept (score >= threshold)
+  const std::vector<Detection> detections =
+      read_coco_results_from_string(results.dump(), dataset.images, "results.json");
+  ASSERT_EQ(detections[0].score, 0.5f);
+  const EvaluationResult wise = evaluate(dataset, detections, with(Protocol::wise));
+  EXPECT_EQ(wise.predictions_scored, 2);
+  EXPECT_NEAR(wise.all.class_ap[0][1], 51 * 1.0 / 101, 1e-9);  // the cat: recall 1/2
+  EXPECT_EQ(evaluate(dataset, detections, with(Protocol::voc)).predictions_scored, 3);
 }
 
 TEST(Evaluation, BreakdownsBySizeAndObjectsPerImage) {

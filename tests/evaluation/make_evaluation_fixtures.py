@@ -184,7 +184,7 @@ def prepare(images, predictions, protocol, max_detections):
         gts = [(c, m & keep, crowd) for c, m, crowd in image["objects"]]
         preds = [p for p in predictions if p[0] == image["id"]]
         if protocol == "wise":
-            preds = [p for p in preds if np.float32(p[2]) >= np.float32(0.5)]
+            preds = [p for p in preds if p[2] >= 0.5]  # the file's double, as WISE's code
         order = np.argsort(-np.array([p[2] for p in preds], np.float32), kind="stable")
         preds = [preds[i] for i in order]
         if protocol == "wise":
