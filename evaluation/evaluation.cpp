@@ -10,6 +10,7 @@
 #include <stdexcept>
 #include <unordered_map>
 
+#include "data/number_text.h"
 #include "evaluation/average_precision.h"
 #include "kernels/mask_ops.h"
 #include "nn/masks.h"
@@ -350,7 +351,7 @@ void check_options(const EvaluationOptions& options) {
   }
   for (double t : options.iou_thresholds) {
     if (!(t > 0 && t <= 1)) {
-      throw std::invalid_argument("evaluate: options.iou_thresholds holds " + std::to_string(t) +
+      throw std::invalid_argument("evaluate: options.iou_thresholds holds " + number_text(t) +
                                   ", expected values in (0, 1]");
     }
   }
@@ -360,8 +361,8 @@ void check_options(const EvaluationOptions& options) {
   }
   if (!(options.small_area >= 0 && options.medium_area >= options.small_area)) {
     throw std::invalid_argument("evaluate: options.small_area / medium_area are " +
-                                std::to_string(options.small_area) + " / " +
-                                std::to_string(options.medium_area) +
+                                number_text(options.small_area) + " / " +
+                                number_text(options.medium_area) +
                                 ", expected 0 <= small <= medium");
   }
 }

@@ -339,7 +339,7 @@ TEST(Evaluation, WiseDropsAResultsFileScoreJustBelowTheThresholdAsCocoEvalDoes) 
   results[0]["score"] = 0.4999999999;  // the cat of image 10: dropped
   results[1]["score"] = 0.5;           // the dog: kept (score >= threshold)
   const std::vector<Detection> detections =
-      read_coco_results_from_string(results.dump(), dataset.images, "results.json");
+      read_coco_results_from_string(results.dump(), dataset, "results.json");
   ASSERT_EQ(detections[0].score, 0.5f);
   const EvaluationResult wise = evaluate(dataset, detections, with(Protocol::wise));
   EXPECT_EQ(wise.predictions_scored, 2);
@@ -412,6 +412,15 @@ TEST(Evaluation, BadInputNamesTheDetectionOrAnnotation) {
   EvaluationOptions no_thresholds;
   no_thresholds.iou_thresholds.clear();
   EXPECT_THROW(evaluate(dataset, {}, no_thresholds), std::invalid_argument);
+  EvaluationOptions huge_threshold;
+  huge_threshold.iou_thresholds = {0.5, 1e300};  // printed compactly, not as 301 digits
+  try {
+    evaluate(dataset, {}, huge_threshold);
+    ADD_FAILURE() << "no error for an IoU threshold of 1e300";
+  } catch (const std::invalid_argument& e) {
+    EXPECT_NE(std::string(e.what()).find("holds 1e+300, expected values in (0, 1]"),
+              std::string::npos) << e.what();
+  }
 }
 
 TEST(Evaluation, ReportNamesTheProtocolOnEveryTableAndJsonHasNullForNan) {
