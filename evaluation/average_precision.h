@@ -1,11 +1,18 @@
 // Matching predictions to ground truth, and average precision: the two rules wise reports.
 //
 // Both rules work on one class at a time. Within one image, the predictions of the class
-// are taken by descending score (ties keep their input order: a stable sort, as numpy's
-// and pycocotools' mergesort); each is matched to at most one ground truth (GT) and
-// counts as a true positive, a false positive, or is ignored (counts as neither). The
-// outcomes of all images are then pooled, sorted again by descending score (stable: ties
-// keep image order, then within-image order) and turned into precision and recall.
+// are taken by descending score, ties in input order (std::stable_sort); each is matched
+// to at most one ground truth (GT) and counts as a true positive, a false positive, or
+// is ignored (counts as neither). The outcomes of all images are then pooled, sorted
+// again by descending score (stable: ties keep image order, then within-image order) and
+// turned into precision and recall.
+//
+// Ties: that is pycocotools' order exactly (a stable mergesort on -score, both in
+// evaluateImg and in accumulate), but not chainercv's: it sorts with `argsort()[::-1]`,
+// numpy's default quicksort (not stable) reversed, so its ties come out in an order
+// numpy does not promise, typically the reverse of the input. wise uses the stable order
+// under both protocols, so that a result does not depend on a sort's internals; a voc AP
+// can differ from chainercv's only where tied scores have different outcomes.
 //
 //   voc  (chainercv's calc_instance_segmentation_voc_prec_rec + _voc_ap, what later
 //        papers report): each prediction takes its best-IoU regular (non-crowd) GT of the

@@ -16,8 +16,9 @@
 //    cannot move an IoU across 0.25/0.5/0.75: |i/u - k/4| >= 1/(4u) >> 2^-25 for images
 //    under 2^22 pixels; two different IoUs closer than float precision do tie.
 //  - Images are taken in ascending id; ties in score keep image order, then input order
-//    (stable sorts). Scores rank as float32 (Detection::score); the `wise` score filter
-//    compares the results file's double (Detection::file_score) when there is one.
+//    (stable sorts: COCOeval's order; chainercv's is unspecified, average_precision.h).
+//    Scores rank as float32 (Detection::score); the `wise` score filter compares the
+//    results file's double (Detection::file_score) when there is one.
 //  - Crowd GT (iscrowd) are "ignore" regions as in COCOeval under both protocols: not
 //    positives; IoU with them is |prediction & gt| / |prediction|. A prediction is
 //    matched to the regular GT of its class first; only when none reaches the IoU
