@@ -77,7 +77,7 @@ Options parse_options(int argc, char** argv) {
       options.evaluation.max_detections = args.integer(1);
       options.wise_filter_given = true;
     } else if (args.is("--score-threshold")) {
-      options.evaluation.score_threshold = static_cast<float>(args.number());
+      options.evaluation.score_threshold = args.number();
       options.wise_filter_given = true;
     } else if (args.is("--no-breakdowns")) {
       options.evaluation.breakdowns = false;
@@ -111,7 +111,7 @@ int main(int argc, char** argv) {
     } else {
       ground_truth = read_coco_dataset(options.ground_truth);
     }
-    const std::vector<Detection> results = read_coco_results(options.results, ground_truth.images);
+    const std::vector<Detection> results = read_coco_results(options.results, ground_truth);
     const EvaluationResult result = evaluate(ground_truth, results, options.evaluation);
     std::printf("%s", format_tables(result).c_str());
     if (!options.json.empty()) {

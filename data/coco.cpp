@@ -14,6 +14,7 @@
 #include <set>
 
 #include "data/atomic_file.h"
+#include "data/number_text.h"
 #include "data/rle_polygon.h"
 
 namespace wise::data {
@@ -379,7 +380,7 @@ void check_dataset(const Dataset& dataset, const JsonReader& reader) {
     }
     // JSON has no NaN or infinity (nlohmann-json would write null).
     if (!(std::isfinite(annotation.area) && annotation.area >= 0)) {
-      reader.fail(path + ".area", "is " + std::to_string(annotation.area) + ", expected >= 0");
+      reader.fail(path + ".area", "is " + number_text(annotation.area) + ", expected >= 0");
     }
     check_finite_box(annotation.bbox, path + ".bbox", reader);
   }
@@ -513,15 +514,18 @@ void write_coco_dataset(const Dataset& dataset, const std::string& path,
 }
 
 std::vector<Detection> read_coco_results_from_string(const std::string& json_text,
-                                                     const std::vector<ImageInfo>& images,
+                                                     const Dataset& ground_truth,
                                                      const std::string& source) {
   const JsonReader reader{source};
+  const std::vector<ImageInfo>& images = ground_truth.images;
   ImageTable sizes;
   for (size_t i = 0; i < images.size(); ++i) {
-    const JsonReader argument{"read_coco_results(" + source + "): images argument"};
+    const JsonReader argument{"read_coco_results(" + source + "): ground truth argument"};
     insert_unique(sizes, images[i].id, index_path("images", i) + ".id",
                   ImageSize{images[i].height, images[i].width}, argument);
   }
+  std::set<int64_t> category_ids;
+  for (const Category& category : ground_truth.categories) category_ids.insert(category.id);
   const Json root = parse_json(json_text, reader);
   if (!root.is_array()) {
     reader.fail("", "found " + describe(root) +
@@ -543,11 +547,19 @@ std::vector<Detection> read_coco_results_from_string(const std::string& json_tex
       reader.fail(path + ".score", "found " + value["score"].dump() + ", expected a finite float");
     }
     detection.score = static_cast<float>(score);
+    detection.file_score = score;
     const auto image = sizes.find(detection.image_id);
     if (image == sizes.end()) {
       reader.fail(path + ".image_id", "unknown image id " + std::to_string(detection.image_id) +
                                           ", expected the id of one of the " +
                                           std::to_string(sizes.size()) + " images given");
+    }
+    if (category_ids.count(detection.category_id) == 0) {
+      reader.fail(path + ".category_id", "unknown category id " +
+                                             std::to_string(detection.category_id) +
+                                             ", expected the id of one of the " +
+                                             std::to_string(category_ids.size()) +
+                                             " categories given");
     }
     const ImageSize size = image->second.second;
     detection.segmentation =
@@ -563,9 +575,8 @@ std::vector<Detection> read_coco_results_from_string(const std::string& json_tex
   return detections;
 }
 
-std::vector<Detection> read_coco_results(const std::string& path,
-                                         const std::vector<ImageInfo>& images) {
-  return read_coco_results_from_string(read_file_for_coco(path), images, path);
+std::vector<Detection> read_coco_results(const std::string& path, const Dataset& ground_truth) {
+  return read_coco_results_from_string(read_file_for_coco(path), ground_truth, path);
 }
 
 namespace {
@@ -578,7 +589,7 @@ std::string results_text(const std::vector<Detection>& detections, const CocoWri
     const Detection& detection = detections[i];
     if (!std::isfinite(detection.score)) {
       reader.fail(index_path("", i) + ".score",
-                  "is " + std::to_string(detection.score) + ", expected a finite score");
+                  "is " + number_text(detection.score) + ", expected a finite score");
     }
     try {
       rle_check(detection.segmentation,

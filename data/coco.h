@@ -19,7 +19,8 @@
 //   image's. Polygons with an odd coordinate count are errors; polygons of fewer than 3
 //   points are skipped (as detectron2 does), so an annotation of only those is empty.
 // - Ids must be unique within images, categories and annotations.
-// - Results entries: image_id (one of `images`), category_id, score (finite as a float),
+// - Results entries: image_id and category_id (one of the ground truth's), score (finite as a float;
+//   kept as the float Detection::score and as the file's double, Detection::file_score),
 //   segmentation (required: wise's results are masks); bbox from the mask when absent.
 // The writer checks the same rules before it writes anything.
 #pragma once
@@ -53,10 +54,11 @@ Dataset read_coco_dataset(const std::string& path);
 void write_coco_dataset(const Dataset& dataset, const std::string& path,
                         const CocoWriteOptions& options = {});
 
-// A results file; `images` gives each image's size, needed for polygon segmentations
-// and checked against every RLE's "size".
-std::vector<Detection> read_coco_results(const std::string& path,
-                                         const std::vector<ImageInfo>& images);
+// A results file of predictions on `ground_truth`: its images give each image's size,
+// needed for polygon segmentations and checked against every RLE's "size", and every
+// image_id and category_id must be one of its images and categories (an unknown one
+// is an error naming the file and the entry's JSON path, like every other).
+std::vector<Detection> read_coco_results(const std::string& path, const Dataset& ground_truth);
 void write_coco_results(const std::vector<Detection>& detections, const std::string& path,
                         const CocoWriteOptions& options = {});
 
@@ -64,7 +66,7 @@ void write_coco_results(const std::vector<Detection>& detections, const std::str
 Dataset read_coco_dataset_from_string(const std::string& json_text, const std::string& source);
 std::string coco_dataset_to_string(const Dataset& dataset, const CocoWriteOptions& options = {});
 std::vector<Detection> read_coco_results_from_string(const std::string& json_text,
-                                                     const std::vector<ImageInfo>& images,
+                                                     const Dataset& ground_truth,
                                                      const std::string& source);
 std::string coco_results_to_string(const std::vector<Detection>& detections,
                                    const CocoWriteOptions& options = {});

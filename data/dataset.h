@@ -50,9 +50,15 @@ struct Dataset {
 struct Detection {
   int64_t image_id = 0;
   int64_t category_id = 0;
-  float score = 0;
+  float score = 0;  // what ranks the predictions (float32, as the models write them)
   Rle segmentation;
   std::array<double, 4> bbox{};  // [x, y, w, h]; derived from the mask when absent
+  // The score as the results file wrote it (JSON numbers are doubles), set by
+  // read_coco_results; whoever changes `score` afterwards resets it. The `wise`
+  // protocol's score filter compares this one when present: 0.4999999999 is below 0.5,
+  // as in WISE's Python, although its float32 is 0.5. (The initializer lets
+  // {image_id, category_id, score, segmentation, bbox} leave it out under -Wextra.)
+  std::optional<double> file_score = std::nullopt;
 };
 
 }  // namespace wise::data

@@ -8,6 +8,8 @@
 #include <stdexcept>
 #include <string>
 
+#include "data/number_text.h"
+
 namespace wise::data {
 namespace {
 
@@ -77,7 +79,7 @@ Rle rle_from_polygon(const std::vector<double>& xy, int64_t height, int64_t widt
   for (size_t i = 0; i < xy.size(); ++i) {
     if (!(std::fabs(xy[i]) <= kMaxCoordinate)) {  // also rejects NaN
       throw std::invalid_argument("rle_from_polygon: coordinate " + std::to_string(i) + " is " +
-                                  std::to_string(xy[i]) + ", expected a finite value within +-1e6");
+                                  number_text(xy[i]) + ", expected a finite value within +-1e6");
     }
   }
   const size_t k = xy.size() / 2;

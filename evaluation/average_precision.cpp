@@ -52,13 +52,21 @@ std::vector<MatchOutcome> voc_match(const ClassImageMatching& input, double thre
   std::vector<uint8_t> matched(G, 0);
   for (int64_t p = 0; p < P; ++p) {
     const float* row = input.iou.data() + p * G;
-    // numpy's argmax: the first maximum.
+    // chainercv's rule over the regular GT: numpy's argmax, the first maximum. A crowd
+    // region's |p & g| / |p| is 1 for any prediction inside it, so letting it compete
+    // would take every prediction in a crowd away from its own instance.
     int64_t best = -1;
+    bool in_crowd = false;
     for (int64_t g = 0; g < G; ++g) {
-      if (best < 0 || row[g] > row[best]) best = g;
+      if (input.gt_crowd[g]) {
+        in_crowd = in_crowd || static_cast<double>(row[g]) >= threshold;
+      } else if (best < 0 || row[g] > row[best]) {
+        best = g;
+      }
     }
     if (best < 0 || static_cast<double>(row[best]) < threshold) {
-      outcomes[p] = unmatched(input, p);
+      // COCOeval's fallback: a crowd region absorbs what no regular GT takes.
+      outcomes[p] = in_crowd ? MatchOutcome::ignored : unmatched(input, p);
     } else if (input.gt_ignored[best]) {
       outcomes[p] = MatchOutcome::ignored;
     } else if (matched[best]) {

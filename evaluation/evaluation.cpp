@@ -10,6 +10,7 @@
 #include <stdexcept>
 #include <unordered_map>
 
+#include "data/number_text.h"
 #include "evaluation/average_precision.h"
 #include "kernels/mask_ops.h"
 #include "nn/masks.h"
@@ -103,6 +104,12 @@ std::pair<int64_t, int64_t> locate(const Lookup& lookup, const Dataset& dataset,
   return {image->second, category->second};
 }
 
+// What the `wise` score filter compares: the results file's double when there is one
+// (WISE's Python filtered those; their float32 can round up onto the threshold).
+double score_for_threshold(const Detection& detection) {
+  return detection.file_score.value_or(static_cast<double>(detection.score));
+}
+
 // The predictions the protocol scores in one image (indices into `detections`), in
 // descending score order, ties in input order.
 std::vector<int64_t> scored_predictions(const std::vector<int64_t>& given,
@@ -111,7 +118,10 @@ std::vector<int64_t> scored_predictions(const std::vector<int64_t>& given,
                                         const EvaluationOptions& options) {
   std::vector<int64_t> order;
   for (int64_t d : given) {
-    if (options.protocol == Protocol::wise && detections[d].score < options.score_threshold) continue;
+    if (options.protocol == Protocol::wise &&
+        score_for_threshold(detections[d]) < options.score_threshold) {
+      continue;
+    }
     order.push_back(d);
   }
   std::stable_sort(order.begin(), order.end(), [&](int64_t a, int64_t b) {
@@ -341,7 +351,7 @@ void check_options(const EvaluationOptions& options) {
   }
   for (double t : options.iou_thresholds) {
     if (!(t > 0 && t <= 1)) {
-      throw std::invalid_argument("evaluate: options.iou_thresholds holds " + std::to_string(t) +
+      throw std::invalid_argument("evaluate: options.iou_thresholds holds " + number_text(t) +
                                   ", expected values in (0, 1]");
     }
   }
@@ -351,8 +361,8 @@ void check_options(const EvaluationOptions& options) {
   }
   if (!(options.small_area >= 0 && options.medium_area >= options.small_area)) {
     throw std::invalid_argument("evaluate: options.small_area / medium_area are " +
-                                std::to_string(options.small_area) + " / " +
-                                std::to_string(options.medium_area) +
+                                number_text(options.small_area) + " / " +
+                                number_text(options.medium_area) +
                                 ", expected 0 <= small <= medium");
   }
 }

@@ -16,10 +16,15 @@
 //    cannot move an IoU across 0.25/0.5/0.75: |i/u - k/4| >= 1/(4u) >> 2^-25 for images
 //    under 2^22 pixels; two different IoUs closer than float precision do tie.
 //  - Images are taken in ascending id; ties in score keep image order, then input order
-//    (stable sorts). Detection scores are float32.
+//    (stable sorts: COCOeval's order; chainercv's is unspecified, average_precision.h).
+//    Scores rank as float32 (Detection::score); the `wise` score filter compares the
+//    results file's double (Detection::file_score) when there is one.
 //  - Crowd GT (iscrowd) are "ignore" regions as in COCOeval under both protocols: not
-//    positives; IoU with them is |prediction & gt| / |prediction|; a prediction matching
-//    one is ignored. They are left out of ABO and of the objects-per-image counts.
+//    positives; IoU with them is |prediction & gt| / |prediction|. A prediction is
+//    matched to the regular GT of its class first; only when none reaches the IoU
+//    threshold may it match a crowd region, and it is then ignored (COCOeval's order:
+//    a perfect prediction inside a crowd still finds its own instance). Crowd GT are
+//    left out of ABO and of the objects-per-image counts.
 //  - A class with no (non-ignored) GT in the evaluated set has AP NaN (JSON null) and is
 //    left out of the mean, as chainercv's nan and COCOeval's -1.
 //  - ABO = mean over non-crowd GT instances of the best IoU with any prediction of the
@@ -53,7 +58,9 @@ struct EvaluationOptions {
   std::vector<double> iou_thresholds{0.25, 0.5, 0.75};
   // `wise` only (`voc` scores every prediction as given and keeps void pixels):
   int64_t max_detections = 100;  // per image and class, after the score filter
-  float score_threshold = 0.5f;  // predictions with score < this are dropped first
+  // Predictions with score < this are dropped first; compared with the results file's
+  // own double (Detection::file_score) when there is one, as WISE's Python.
+  double score_threshold = 0.5;
   // The size and objects-per-image breakdowns (validation during training skips them).
   bool breakdowns = true;
   double small_area = 32.0 * 32.0;   // COCO's areaRng bounds, inclusive

@@ -134,7 +134,7 @@ std::string format_tables(const EvaluationResult& result) {
        result.options.max_detections != defaults.max_detections)) {  // say what was changed
     char text[160];
     std::snprintf(text, sizeof(text), " (here: score threshold %g, max %lld per image and class)",
-                  static_cast<double>(result.options.score_threshold),
+                  result.options.score_threshold,
                   static_cast<long long>(result.options.max_detections));
     description += text;
   }

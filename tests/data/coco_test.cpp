@@ -203,7 +203,7 @@ TEST(Coco, ResultsRoundTripWithShortScoresAndBoxesFromMasks) {
   write_coco_results(detections, path);
   const std::string text = read_whole_file(path);
   EXPECT_NE(text.find("\"score\":0.9,"), std::string::npos) << text.substr(0, 200);
-  const std::vector<Detection> back = read_coco_results(path, dataset.images);
+  const std::vector<Detection> back = read_coco_results(path, dataset);
   ASSERT_EQ(back.size(), detections.size());
   for (size_t i = 0; i < back.size(); ++i) {
     EXPECT_EQ(back[i].image_id, detections[i].image_id);
@@ -216,10 +216,10 @@ TEST(Coco, ResultsRoundTripWithShortScoresAndBoxesFromMasks) {
   const std::string no_box = R"([{"image_id": 3, "category_id": 1, "score": 0.5,
     "segmentation": {"size": [12, 9], "counts": [13, 2, 93]}}])";
   const std::vector<Detection> read =
-      read_coco_results_from_string(no_box, dataset.images, "r.json");
+      read_coco_results_from_string(no_box, dataset, "r.json");
   ASSERT_EQ(read.size(), 1u);
   EXPECT_EQ(read[0].bbox, (std::array<double, 4>{1, 1, 1, 2}));  // pixels (1,1), (1,2)
-  EXPECT_TRUE(read_coco_results_from_string("[]", dataset.images, "empty.json").empty());
+  EXPECT_TRUE(read_coco_results_from_string("[]", dataset, "empty.json").empty());
 }
 
 TEST(RlePolygon, MergeOfHandMadeMasksAndBadArguments) {
@@ -357,6 +357,14 @@ TEST(Coco, EveryBadDatasetFieldIsANamedError) {
       {"polygon far outside",
        [](Json& j) { j["annotations"][0]["segmentation"][0][2] = 5e7; },
        {"annotations[0].segmentation[0]", "within +-1e6"}},
+      {"polygon coordinate huge",  // printed compactly, not as 301 digits
+       [](Json& j) { j["annotations"][0]["segmentation"][0][2] = 1e300; },
+       {"annotations[0].segmentation[0]: rle_from_polygon: coordinate 2 is 1e+300, expected"}},
+      {"bbox width huge and negative",
+       [](Json& j) {
+         j["annotations"][0]["bbox"] = {1, 2, -1e300, 1};
+       },
+       {"annotations[0].bbox: has a negative width or height ([1,2,-1e+300,1])"}},
       {"bbox of 3 numbers",
        [](Json& j) {
          j["annotations"][0]["bbox"] = {1, 2, 3};
@@ -407,10 +415,12 @@ TEST(Coco, MalformedAndMissingFilesAreNamedErrors) {
 }
 
 TEST(Coco, EveryBadResultsFieldIsANamedError) {
-  const std::vector<ImageInfo> images = {{1, "a.jpg", 3, 3, std::nullopt}};
+  Dataset ground_truth;
+  ground_truth.images = {{1, "a.jpg", 3, 3, std::nullopt}};
+  ground_truth.categories = {{4, "cat"}};
   const Json valid = Json::parse(R"([{"image_id": 1, "category_id": 4, "score": 0.5,
                                       "segmentation": {"size": [3, 3], "counts": "9"}}])");
-  ASSERT_EQ(read_coco_results_from_string(valid.dump(), images, "r.json").size(), 1u);
+  ASSERT_EQ(read_coco_results_from_string(valid.dump(), ground_truth, "r.json").size(), 1u);
   const std::vector<BadDatasetCase> cases = {
       {"not a list", [](Json& j) { j = Json::object(); }, {"expected a results list"}},
       {"entry not an object",
@@ -420,6 +430,9 @@ TEST(Coco, EveryBadResultsFieldIsANamedError) {
        [](Json& j) { j[0]["image_id"] = 2; },
        {"[0].image_id: unknown image id 2"}},
       {"no category", [](Json& j) { j[0].erase("category_id"); }, {"[0].category_id: missing"}},
+      {"unknown category",
+       [](Json& j) { j[0]["category_id"] = 5; },
+       {"[0].category_id: unknown category id 5, expected the id of one of the 1 categories"}},
       {"no score", [](Json& j) { j[0].erase("score"); }, {"[0].score: missing"}},
       {"score a string",
        [](Json& j) { j[0]["score"] = "high"; },
@@ -440,10 +453,12 @@ TEST(Coco, EveryBadResultsFieldIsANamedError) {
     c.spoil(json);
     std::vector<std::string> message = c.message;
     message.insert(message.begin(), "r.json: ");
-    expect_error([&] { read_coco_results_from_string(json.dump(), images, "r.json"); }, message);
+    expect_error([&] { read_coco_results_from_string(json.dump(), ground_truth, "r.json"); },
+                 message);
   }
-  // The images argument itself must not repeat ids.
-  const std::vector<ImageInfo> twice = {images[0], images[0]};
+  // The ground truth's images themselves must not repeat ids.
+  Dataset twice = ground_truth;
+  twice.images.push_back(twice.images[0]);
   expect_error([&] { read_coco_results_from_string(valid.dump(), twice, "r.json"); },
                {"duplicate id 1"});
 }
@@ -468,6 +483,9 @@ TEST(Coco, WritingAnInconsistentDatasetFailsBeforeTouchingTheDisk) {
   Dataset nan_area = sample_dataset();
   nan_area.annotations[3].area = std::nan("");
   expect_error([&] { write_coco_dataset(nan_area, path); }, {"annotations[3].area", ">= 0"});
+  Dataset huge_area = sample_dataset();
+  huge_area.annotations[2].area = -1e300;
+  expect_error([&] { write_coco_dataset(huge_area, path); }, {"annotations[2].area: is -1e+300,"});
   Dataset infinite_box = sample_dataset();
   infinite_box.annotations[0].bbox[2] = INFINITY;
   expect_error([&] { write_coco_dataset(infinite_box, path); }, {"annotations[0].bbox"});

@@ -94,5 +94,17 @@ TEST_F(EvaluateApp, BadCommandLinesAreNamedErrors) {
   EXPECT_NE(run.output.find("missing.json"), std::string::npos) << run.output;
 }
 
+TEST_F(EvaluateApp, AnUnknownCategoryNamesTheResultsFileAndJsonPathOnce) {
+  nlohmann::json results;
+  std::ifstream(results_) >> results;
+  results[0]["category_id"] = 99;
+  std::ofstream(results_) << results.dump();
+  const AppRun run = run_evaluate("--ground-truth " + ground_truth_ + " --results " + results_);
+  EXPECT_EQ(run.status, 1);
+  EXPECT_NE(run.output.find("evaluate: " + results_ + ": [0].category_id: unknown category id 99"),
+            std::string::npos) << run.output;
+  EXPECT_EQ(run.output.find("evaluate: evaluate:"), std::string::npos) << run.output;
+}
+
 }  // namespace
 }  // namespace wise::data

@@ -70,7 +70,7 @@ class EvaluationParity : public ::testing::Test {
   void SetUp() override {
     expected_ = read_expected();
     ground_truth_ = read_coco_dataset(kFolder + "ground_truth.json");
-    results_ = read_coco_results(kFolder + "results.json", ground_truth_.images);
+    results_ = read_coco_results(kFolder + "results.json", ground_truth_);
   }
   nlohmann::json expected_;
   Dataset ground_truth_;

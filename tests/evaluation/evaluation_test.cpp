@@ -8,6 +8,7 @@
 #include <cmath>
 #include <nlohmann/json.hpp>
 
+#include "data/coco.h"
 #include "evaluation/average_precision.h"
 #include "evaluation/evaluation.h"
 #include "evaluation/evaluation_report.h"
@@ -90,6 +91,24 @@ TEST(CocoAp, RegularGroundTruthIsPreferredToABetterIgnoredOne) {
   input.gt_ignored = {1, 0};
   EXPECT_EQ(coco_match(input, 0.5), (Outcomes{TP}));  // regular GT visited first, then break
   EXPECT_EQ(voc_match(input, 0.5), (Outcomes{IGN}));  // best IoU is the ignored GT
+}
+
+TEST(VocAp, RegularGroundTruthIsMatchedBeforeACrowdRegion) {
+  // GT0 a crowd region containing every prediction (|p & crowd| / |p| = 1), GT1 the
+  // regular instance p0 matches perfectly; p1 overlaps GT1 below the threshold and p2 is
+  // a duplicate of p0. COCOeval's order: regular GT first, crowd only as the fallback.
+  auto input = matching(3, 2, {1.0f, 1.0f,
+                               1.0f, 0.3f,
+                               1.0f, 0.9f});
+  input.gt_ignored = {1, 0};
+  input.gt_crowd = {1, 0};
+  EXPECT_EQ(voc_match(input, 0.5), (Outcomes{TP, IGN, FP}));  // a duplicate stays false (voc)
+  EXPECT_EQ(coco_match(input, 0.5), (Outcomes{TP, IGN, IGN}));
+  // A crowd region below the threshold ignores nothing.
+  auto outside_crowd = matching(1, 2, {0.4f, 0.2f});
+  outside_crowd.gt_ignored = {1, 0};
+  outside_crowd.gt_crowd = {1, 0};
+  EXPECT_EQ(voc_match(outside_crowd, 0.5), (Outcomes{FP}));
 }
 
 TEST(VocAp, UnmatchedPredictionOutsideTheSizeRangeIsIgnored) {
@@ -293,6 +312,41 @@ TEST(Evaluation, CrowdGroundTruthIsNeitherPositiveNorInAbo) {
   }
 }
 
+TEST(Evaluation, PerfectPredictionInsideACrowdListedFirstScoresOneUnderBothProtocols) {
+  Dataset dataset;
+  dataset.categories = {{1, "person"}};
+  dataset.images = {{1, "a.jpg", 8, 8, std::nullopt}};
+  Annotation crowd;
+  crowd.id = 1, crowd.image_id = 1, crowd.category_id = 1, crowd.iscrowd = true;
+  crowd.segmentation = box_mask(8, 8, 0, 0, 8, 8);
+  Annotation person = crowd;
+  person.id = 2, person.iscrowd = false, person.segmentation = box_mask(8, 8, 2, 2, 6, 6);
+  dataset.annotations = {crowd, person};
+  const std::vector<Detection> detections = {{1, 1, 0.9f, person.segmentation, {}}};
+  for (Protocol protocol : {Protocol::voc, Protocol::wise}) {
+    const EvaluationResult result = evaluate(dataset, detections, with(protocol));
+    for (double value : result.all.mean_ap) {
+      EXPECT_NEAR(value, 1.0, kTolerance) << protocol_name(protocol);
+    }
+  }
+}
+
+TEST(Evaluation, WiseDropsAResultsFileScoreJustBelowTheThresholdAsCocoEvalDoes) {
+  // 0.4999999999 rounds to 0.5f: the filter must compare the file's double, as WISE's
+  // Python (a JSON number is a double) did before COCOeval.
+  const Dataset dataset = two_class_dataset();
+  nlohmann::json results = nlohmann::json::parse(coco_results_to_string(as_detections(dataset, 0.9f)));
+  results[0]["score"] = 0.4999999999;  // the cat of image 10: dropped
+  results[1]["score"] = 0.5;           // the dog: kept (score >= threshold)
+  const std::vector<Detection> detections =
+      read_coco_results_from_string(results.dump(), dataset, "results.json");
+  ASSERT_EQ(detections[0].score, 0.5f);
+  const EvaluationResult wise = evaluate(dataset, detections, with(Protocol::wise));
+  EXPECT_EQ(wise.predictions_scored, 2);
+  EXPECT_NEAR(wise.all.class_ap[0][1], 51 * 1.0 / 101, 1e-9);  // the cat: recall 1/2
+  EXPECT_EQ(evaluate(dataset, detections, with(Protocol::voc)).predictions_scored, 3);
+}
+
 TEST(Evaluation, BreakdownsBySizeAndObjectsPerImage) {
   const Dataset dataset = two_class_dataset();  // areas: 16 (image 10), 16 and 16 (image 20)
   Dataset resized = dataset;
@@ -358,6 +412,15 @@ TEST(Evaluation, BadInputNamesTheDetectionOrAnnotation) {
   EvaluationOptions no_thresholds;
   no_thresholds.iou_thresholds.clear();
   EXPECT_THROW(evaluate(dataset, {}, no_thresholds), std::invalid_argument);
+  EvaluationOptions huge_threshold;
+  huge_threshold.iou_thresholds = {0.5, 1e300};  // printed compactly, not as 301 digits
+  try {
+    evaluate(dataset, {}, huge_threshold);
+    ADD_FAILURE() << "no error for an IoU threshold of 1e300";
+  } catch (const std::invalid_argument& e) {
+    EXPECT_NE(std::string(e.what()).find("holds 1e+300, expected values in (0, 1]"),
+              std::string::npos) << e.what();
+  }
 }
 
 TEST(Evaluation, ReportNamesTheProtocolOnEveryTableAndJsonHasNullForNan) {

@@ -9,8 +9,9 @@ results computed independently of wise's C++:
 
   voc   a numpy transcription of chainercv's calc_instance_segmentation_voc_prec_rec and
         calc_instance_segmentation_voc_ap (best-IoU GT, no fallback, VOC 2010+ envelope
-        area), with wise's documented extension for ignored GT (crowd, outside a size
-        range), its stable tie rule and float32 IoU (evaluation/evaluation.h);
+        area), with wise's documented extension for ignored GT (crowd regions after the
+        regular GT, GT outside a size range), its stable tie rule and float32 IoU
+        (evaluation/evaluation.h);
   wise  pycocotools' COCOeval (segm, iouThrs [.25 .5 .75], maxDets [N], its 4 area
         ranges) run on the masks with void pixels removed and predictions with
         score < 0.5 dropped, as WISE's code;
@@ -183,7 +184,7 @@ def prepare(images, predictions, protocol, max_detections):
         gts = [(c, m & keep, crowd) for c, m, crowd in image["objects"]]
         preds = [p for p in predictions if p[0] == image["id"]]
         if protocol == "wise":
-            preds = [p for p in preds if np.float32(p[2]) >= np.float32(0.5)]
+            preds = [p for p in preds if p[2] >= 0.5]  # the file's double, as WISE's code
         order = np.argsort(-np.array([p[2] for p in preds], np.float32), kind="stable")
         preds = [preds[i] for i in order]
         if protocol == "wise":
@@ -238,9 +239,13 @@ def voc_reference(prepared, include, low, high):
                     score, area = image["preds"][k][1], image["preds"][k][2].sum()
                     outside = not (low <= area <= high)
                     row = image["matching"][k, gi] if gi else np.zeros(0, np.float32)
-                    best = int(np.argmax(row)) if gi else -1
+                    # Regular GT first; crowd regions only when none reaches the threshold.
+                    regular = [j for j, g in enumerate(gi) if not image["gts"][g][2]]
+                    in_crowd = any(row[j] >= threshold for j, g in enumerate(gi)
+                                   if image["gts"][g][2])
+                    best = regular[int(np.argmax(row[regular]))] if regular else -1
                     if best < 0 or row[best] < threshold:
-                        outcome = "ignored" if outside else "fp"
+                        outcome = "ignored" if in_crowd or outside else "fp"
                     elif ignored[best]:
                         outcome = "ignored"
                     elif selected[best]:
