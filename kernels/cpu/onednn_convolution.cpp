@@ -37,6 +37,10 @@ struct Compiled {
   memory::desc weights;     // the layout the primitive wants its weights in
   memory::desc scratchpad;
   std::optional<dnnl::reorder> weights_reorder;  // plain OIHW -> `weights`, if they differ
+  // backward_data only: the d_input layout the primitive computes in, and its reorder to
+  // the activation layout when they differ (see Plan::backward_data).
+  memory::desc d_input;
+  std::optional<dnnl::reorder> d_input_reorder;
 };
 
 memory::dims spatial(int64_t h, int64_t w) { return {h, w}; }
@@ -90,7 +94,7 @@ class Plan {
     const Compiled& weights = backward_weights(true);
     const std::size_t forward_bytes = aligned_bytes(forward.weights.get_size()) + aligned_bytes(forward.scratchpad.get_size());
     const std::size_t data_bytes = aligned_bytes(data.weights.get_size()) + aligned_bytes(data.scratchpad.get_size()) +
-                                   aligned_bytes(input_desc().get_size());
+                                   aligned_bytes(input_desc().get_size()) + aligned_bytes(data.d_input.get_size());
     const std::size_t weights_bytes = aligned_bytes(weights.weights.get_size()) +
                                       aligned_bytes(shape_.out_channels * sizeof(float)) +
                                       aligned_bytes(weights.scratchpad.get_size());
@@ -104,19 +108,25 @@ class Plan {
       const dnnl::convolution_forward::primitive_desc pd(forward_descriptor(input_desc(), output_desc(), bias),
                                                          attributes(add_to_output, relu), onednn_engine());
       slot = Compiled{dnnl::convolution_forward(pd), pd.weights_desc(), pd.scratchpad_desc(),
-                      reorder_if_needed(plain_weights_desc(shape_), pd.weights_desc())};
+                      reorder_if_needed(plain_weights_desc(shape_), pd.weights_desc()), {}, std::nullopt};
     }
     return *slot;
   }
 
   const Compiled& backward_data() {
     if (!backward_data_) {
-      const dnnl::convolution_backward_data::desc desc(algorithm::convolution_direct, input_desc(),
+      // d_input's layout is oneDNN's choice, not the activation's: with a plain input
+      // (the 3-channel image, or channels fewer than a SIMD block) and a blocked d_output
+      // oneDNN 2.6 has only its reference kernel for the layouts as given, ~100x slower
+      // (PRM's peak backpropagation runs the stem's input gradient). A reorder after is
+      // cheap.
+      const dnnl::convolution_backward_data::desc desc(algorithm::convolution_direct, any_desc(input_dims()),
                                                        any_desc(weight_dims()), output_desc(), strides(),
                                                        dilates(), padding(), padding());
       const dnnl::convolution_backward_data::primitive_desc pd(desc, attributes(false, false), onednn_engine(), hint_);
       backward_data_ = Compiled{dnnl::convolution_backward_data(pd), pd.weights_desc(), pd.scratchpad_desc(),
-                                reorder_if_needed(plain_weights_desc(shape_), pd.weights_desc())};
+                                reorder_if_needed(plain_weights_desc(shape_), pd.weights_desc()), pd.diff_src_desc(),
+                                reorder_if_needed(pd.diff_src_desc(), input_desc())};
     }
     return *backward_data_;
   }
@@ -131,7 +141,8 @@ class Plan {
                                                           any_desc(weight_dims()), bias_desc, output_desc(),
                                                           strides(), dilates(), padding(), padding());
       const dnnl::convolution_backward_weights::primitive_desc pd(desc, attributes(false, false), onednn_engine(), hint_);
-      slot = Compiled{dnnl::convolution_backward_weights(pd), pd.diff_weights_desc(), pd.scratchpad_desc(), std::nullopt};
+      slot = Compiled{dnnl::convolution_backward_weights(pd), pd.diff_weights_desc(), pd.scratchpad_desc(), std::nullopt,
+                      {}, std::nullopt};
     }
     return *slot;
   }
@@ -273,12 +284,18 @@ void convolution_backward_data(const ConvolutionShape& shape, const float* d_out
   const memory::desc input_desc = plan.input_desc();
   // oneDNN overwrites its output; to accumulate, compute into scratch and add.
   float* target = beta == 0.0f ? d_input : static_cast<float*>(cursor.take(input_desc.get_size()));
+  // The primitive's own d_input layout, when it is not the activation's, goes to scratch first.
+  void* computed = compiled.d_input_reorder ? cursor.take(compiled.d_input.get_size()) : target;
   compiled.primitive.execute(
       onednn_stream(),
       {{DNNL_ARG_DIFF_DST, memory(plan.output_desc(), onednn_engine(), const_cast<float*>(d_output))},
        {DNNL_ARG_WEIGHTS, weights},
-       {DNNL_ARG_DIFF_SRC, memory(input_desc, onednn_engine(), target)},
+       {DNNL_ARG_DIFF_SRC, memory(compiled.d_input, onednn_engine(), computed)},
        {DNNL_ARG_SCRATCHPAD, memory(compiled.scratchpad, onednn_engine(), cursor.take(compiled.scratchpad.get_size()))}});
+  if (compiled.d_input_reorder) {
+    memory from(compiled.d_input, onednn_engine(), computed), to(input_desc, onednn_engine(), target);
+    compiled.d_input_reorder->execute(onednn_stream(), from, to);
+  }
   onednn_stream().wait();
   if (beta != 0.0f) {
     // Same layout on both sides, padding channels zero in both: a flat add.

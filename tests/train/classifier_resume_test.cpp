@@ -351,7 +351,7 @@ TEST_F(ClassifierApp, TrainPrmWritesThePrmBaselineOfTheValSplit) {
   EXPECT_NE(output.find("voc mAP 25/50/75 "), std::string::npos) << output;
   const data::Dataset val = data::read_coco_dataset(*dataset_ + "/annotations/val.json");
   const std::vector<data::ImageInfo> first(val.images.begin(), val.images.begin() + 5);
-  const std::vector<data::Detection> detections = data::read_coco_results(out + "/prm_baseline-val.json", first);
+  const std::vector<data::Detection> detections = data::read_coco_results(out + "/prm_baseline-val.json", val);
   ASSERT_FALSE(detections.empty()) << output;
   std::set<int64_t> first_ids, category_ids;
   for (const data::ImageInfo& image : first) first_ids.insert(image.id);
