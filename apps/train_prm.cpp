@@ -73,6 +73,7 @@ void print_usage(std::FILE* stream) {
                "  --pseudo-limit N      only the first N train images (default: all)\n"
                "  --proposal-cache DIR  selective search's per-image cache (default: <out>/proposals)\n"
                "  --proposals DIR       precomputed proposals (<image_id>.json) instead of selective search\n"
+               "  --figures N           Figure-1 panels of the first N train images: <out>/figures/<id>.png\n"
                "PRM's own instance segmentation (the baseline row of WISE's Table 1, after training, on val):\n"
                "  --prm-baseline        write <out>/prm_baseline-val.json (COCO results) and its mAP vs the val masks\n"
                "  --prm-baseline-limit N  only the first N val images (default: all)\n"
@@ -168,6 +169,8 @@ Invocation parse_command_line(int argc, char** argv) {
       options.pseudo_masks.proposals.cache = args.value();
     } else if (args.is("--proposals")) {
       options.pseudo_masks.proposals.precomputed = args.value();
+    } else if (args.is("--figures")) {
+      options.figures.count = args.integer(1);
     } else if (args.is("--prm-baseline")) {
       options.prm_baseline.enabled = true;
     } else if (args.is("--prm-baseline-limit")) {
@@ -232,6 +235,9 @@ int main(int argc, char** argv) {
     if (result.made_pseudo_masks) {
       std::printf("\n%s\nwritten to %s\n", format_pseudo_mask_report(result.pseudo_masks, options.pseudo_masks).c_str(),
                   result.pseudo_masks.path.c_str());
+    }
+    if (!result.figures.empty()) {
+      std::printf("\nfigures: %zu panels in %s/figures/\n", result.figures.size(), options.out_dir.c_str());
     }
     if (result.ran_prm_baseline) {
       std::printf("\n%s\nwritten to %s\n", format_prm_baseline_report(result.prm_baseline).c_str(),

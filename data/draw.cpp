@@ -230,6 +230,20 @@ void Canvas::fill_rectangle(const std::array<double, 4>& rectangle, Color color,
   cairo_restore(cr);
 }
 
+void Canvas::draw_canvas(const Canvas& tile, int64_t x, int64_t y, int scale) {
+  if (scale < 1) throw std::invalid_argument("Canvas::draw_canvas: scale must be >= 1, got " + std::to_string(scale));
+  cairo_t* cr = state_->cr;
+  cairo_surface_flush(tile.state_->surface);
+  cairo_save(cr);
+  cairo_translate(cr, static_cast<double>(x), static_cast<double>(y));
+  cairo_scale(cr, scale, scale);
+  cairo_set_source_surface(cr, tile.state_->surface, 0, 0);
+  cairo_pattern_set_filter(cairo_get_source(cr), CAIRO_FILTER_NEAREST);
+  cairo_rectangle(cr, 0, 0, static_cast<double>(tile.width()), static_cast<double>(tile.height()));
+  cairo_fill(cr);
+  cairo_restore(cr);
+}
+
 void Canvas::draw_polyline(const std::vector<std::array<double, 2>>& points, Color color,
                            double line_width) {
   if (points.size() < 2) return;

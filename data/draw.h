@@ -92,6 +92,10 @@ class Canvas {
   void draw_label(double x, double y, const std::string& text, Color background,
                   const TextStyle& style = {});
 
+  // Paints `tile` with its top-left corner at pixel (x, y), each of its pixels a
+  // scale x scale block (nearest neighbour: pixel-exact, for panels of maps and masks);
+  // what falls outside the canvas is clipped. scale >= 1.
+  void draw_canvas(const Canvas& tile, int64_t x, int64_t y, int scale = 1);
   // The canvas as RGB (alpha, if the source had any, is dropped, like stb's 4 -> 3).
   Image to_image() const;
   // PNG through data::save_png (atomic write; errors are ImageError naming the file).

@@ -304,6 +304,14 @@ PrmTrainingResult train_prm(const PrmTrainingOptions& options) {
     result.pseudo_masks = make_pseudo_masks(model, train, pseudo, (fs::path(options.out_dir) / name).string());
     result.made_pseudo_masks = true;
   }
+  if (options.figures.count > 0 && result.outcome.status == TrainingOutcome::Status::completed) {
+    FigureStepOptions figures = options.figures;
+    figures.selection = options.pseudo_masks.selection;
+    figures.proposals = options.pseudo_masks.proposals;
+    figures.peak_fraction = options.peak_fraction;
+    figures.device = options.device;
+    result.figures = make_figures(model, train, figures, (fs::path(options.out_dir) / "figures").string());
+  }
   if (options.prm_baseline.enabled && result.outcome.status == TrainingOutcome::Status::completed) {
     PrmBaselineStepOptions baseline = options.prm_baseline;
     baseline.device = options.device;

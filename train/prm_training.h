@@ -33,6 +33,7 @@
 
 #include "models/prm.h"
 #include "train/classification_metrics.h"
+#include "train/figure_step.h"
 #include "train/peak_quality.h"
 #include "train/prm_baseline_step.h"
 #include "train/pseudo_mask_step.h"
@@ -89,6 +90,10 @@ struct PrmTrainingOptions {
   // After a completed run: PRM's own instance segmentation of the val split
   // (train/prm_baseline_step.h), written to <out_dir>/prm_baseline-val.json.
   PrmBaselineStepOptions prm_baseline;
+  // After a completed run: Figure-1 panels of the first figures.count train images
+  // (train/figure_step.h) in <out_dir>/figures/; selection and proposals are the pseudo
+  // masks'.
+  FigureStepOptions figures;
 
   Device device = Device::cpu;
   std::ostream* progress_stream = &std::cerr;  // nullptr: silent
@@ -109,6 +114,7 @@ struct PrmTrainingResult {
   PseudoMaskReport pseudo_masks;
   bool ran_prm_baseline = false;
   PrmBaselineReport prm_baseline;
+  std::vector<std::string> figures;  // the panels written
   int64_t train_images = 0, batches_per_epoch = 0;
 };
 

@@ -87,6 +87,28 @@ TEST(DrawCanvas, ImageRoundTripsExactly) {
   EXPECT_EQ(rgb_at(Canvas(3, 4, Color{1, 2, 3}).to_image(), 2, 3), (std::array<int, 3>{1, 2, 3}));
 }
 
+// draw_canvas: every tile pixel becomes a scale x scale block at (x, y), exactly; the
+// rest of the canvas is untouched and what falls outside is clipped.
+TEST(DrawCanvas, TileIsScaledPixelExactly) {
+  Image small{2, 3, 3, {}};
+  for (int i = 0; i < 18; ++i) small.pixels.push_back(static_cast<uint8_t>(10 * i + 5));
+  const Canvas tile(small);
+  Canvas canvas(10, 9, {1, 2, 3});
+  canvas.draw_canvas(tile, 2, 1, 3);
+  const Image out = canvas.to_image();
+  for (int64_t y = 0; y < 10; ++y) {
+    for (int64_t x = 0; x < 9; ++x) {
+      const bool inside = y >= 1 && y < 7 && x >= 2 && x < 11;
+      for (int c = 0; c < 3; ++c) {
+        const uint8_t expected = inside ? small.pixels[static_cast<size_t>((((y - 1) / 3) * 3 + (x - 2) / 3) * 3 + c)]
+                                        : static_cast<uint8_t>(c + 1);
+        ASSERT_EQ(out.row(y)[x * 3 + c], expected) << "pixel (" << x << ", " << y << ") channel " << c;
+      }
+    }
+  }
+  EXPECT_THROW(canvas.draw_canvas(tile, 0, 0, 0), std::invalid_argument);
+}
+
 TEST(DrawMask, FillBlendsAndContourIsOpaque) {
   Canvas canvas(uniform_image(40, 40, 100));
   const Color orange{200, 50, 0};

@@ -28,6 +28,7 @@
 #include <nlohmann/json.hpp>
 
 #include "data/coco.h"
+#include "data/image_io.h"
 #include "data/rle.h"
 #include "data/shapes/shapes.h"
 #include "models/resnet.h"
@@ -379,6 +380,29 @@ TEST_F(ClassifierApp, TrainPrmWritesThePrmBaselineOfTheValSplit) {
   EXPECT_TRUE(exited_with(run_app(no_val, scratch.file("no-val.txt")), 1));
   EXPECT_NE(read_file(scratch.file("no-val.txt")).find("the PRM baseline runs on the val split"), std::string::npos)
       << read_file(scratch.file("no-val.txt"));
+}
+
+// train_prm --figures: one panel per first train image, named by its id, laid out as
+// tiles of the 64 x 64 images at x2 with 4-pixel margins: at least the image, one class
+// map and the pseudo masks in the first row, and a second row only for response maps.
+TEST_F(ClassifierApp, TrainPrmDrawsFigurePanels) {
+  ScratchDirectory scratch;
+  const std::string out = scratch.file("prm");
+  const std::vector<std::string> arguments = {WISE_TRAIN_PRM, "--data", *dataset_, "--out", out, "--width", "0.125",
+                                              "--batch-size", "4", "--iterations", "2", "--warmup", "1", "--workers",
+                                              "1", "--no-val", "--output-stride", "16", "--figures", "2"};
+  ASSERT_TRUE(exited_with(run_app(arguments, scratch.file("prm.txt")), 0)) << read_file(scratch.file("prm.txt"));
+  EXPECT_NE(read_file(scratch.file("prm.txt")).find("figures: 2 panels in "), std::string::npos);
+  const data::Dataset train = data::read_coco_dataset(*dataset_ + "/annotations/train.json");
+  for (size_t i = 0; i < 2; ++i) {
+    const std::string path = out + "/figures/" + std::to_string(train.images[i].id) + ".png";
+    ASSERT_TRUE(fs::exists(path)) << path;
+    const data::Image panel = data::load_image(path, 3);
+    const int64_t tile = 64 * 2 + 4;
+    EXPECT_TRUE(panel.height == tile + 4 || panel.height == 2 * tile + 4) << panel.height;
+    EXPECT_EQ((panel.width - 4) % tile, 0) << panel.width;
+    EXPECT_GE((panel.width - 4) / tile, 3) << panel.width;
+  }
 }
 
 TEST_F(ClassifierApp, ErrorsNameTheProblem) {
