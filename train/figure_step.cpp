@@ -8,22 +8,15 @@
 #include "data/draw.h"
 #include "data/heatmap.h"
 #include "data/image_io.h"
-#include "data/loader.h"
 #include "kernels/check.h"
 #include "pseudo_masks/peak_retrieval.h"
 #include "train/prm_training.h"
+#include "train/split_images.h"
 
 namespace wise {
 namespace {
 
 constexpr int64_t kMargin = 4;  // pixels between tiles, in the panel
-
-// Rows [0, height) and columns [0, width) of a row-major plane `columns` wide.
-std::vector<float> crop(const float* plane, int64_t columns, int64_t height, int64_t width) {
-  std::vector<float> cropped(static_cast<size_t>(height * width));
-  for (int64_t y = 0; y < height; ++y) std::copy(plane + y * columns, plane + y * columns + width, cropped.begin() + y * width);
-  return cropped;
-}
 
 // One picture of a panel and its caption (drawn on the panel, after scaling, so that
 // text stays sharp).
@@ -32,16 +25,16 @@ struct Tile {
   std::string caption;
 };
 
-// A map over the image, scaled from its minimum to its maximum.
-data::Canvas map_canvas(const data::Image& image, const std::vector<float>& values) {
-  const auto [low, high] = std::minmax_element(values.begin(), values.end());
-  return data::Canvas(data::heat_overlay(image, values.data(), *low, *high));
-}
-
-std::string category_name(const data::Dataset& dataset, int64_t category_id) {
-  for (const data::Category& category : dataset.categories)
-    if (category.id == category_id) return category.name;
-  return "class " + std::to_string(category_id);
+// A map over the image, its colours from its minimum to its `top` quantile (1: the
+// maximum). Peak response maps are sparse, a few pixels far above the rest: their 99th
+// percentile shows the instance where the maximum would show a dot.
+data::Canvas map_canvas(const data::Image& image, const std::vector<float>& values, double top = 1.0) {
+  std::vector<float> sorted = values;
+  const auto rank = static_cast<std::ptrdiff_t>(top * static_cast<double>(sorted.size() - 1));
+  std::nth_element(sorted.begin(), sorted.begin() + rank, sorted.end());
+  const float high = sorted[static_cast<size_t>(rank)];
+  const float low = *std::min_element(values.begin(), values.end());
+  return data::Canvas(data::heat_overlay(image, values.data(), low, high));
 }
 
 }  // namespace
@@ -51,38 +44,23 @@ std::vector<std::string> make_figures(PrmClassifier& model, const DatasetSplit& 
   WISE_CHECK(options.scale >= 1, "figures: scale must be >= 1, got ", options.scale);
   std::vector<std::string> written;
   if (options.count <= 0) return written;
-  const data::Dataset images = first_images(split.dataset, options.count);
-  data::LoaderOptions loader_options;
-  loader_options.batch_size = std::min<int64_t>(8, static_cast<int64_t>(images.images.size()));
-  loader_options.shuffle = false;
-  loader_options.augment = weak_validation_augmentation(0);  // native size, no augmentation
-  data::WeakLoader loader(data::weak_source_from_dataset(images, split.image_folder), loader_options);
-  loader.start_epoch(0);
-  proposals::ProposalRunOptions proposal_options = options.proposals;
-  proposal_options.images = split.image_folder;
-  if (!proposal_options.cache.empty()) std::filesystem::create_directories(proposal_options.cache);
+  SplitImages split_images(split, options.count, 8, options.proposals);
+  const data::Dataset& images = split_images.dataset();
+  const std::vector<int64_t>& category_ids = split_images.category_ids();
   std::filesystem::create_directories(folder);
-
-  std::map<int64_t, const data::ImageInfo*> images_by_id;
-  for (const data::ImageInfo& image : images.images) images_by_id[image.id] = &image;
-  std::vector<int64_t> category_ids;
-  for (const data::Category& category : images.categories) category_ids.push_back(category.id);
   const int64_t K = model.num_classes();
 
-  while (std::optional<data::WeakBatch> batch = loader.next()) {
-    const PrmInference inference = model.infer(batch->images.to(options.device), /*response_maps=*/true);
+  while (std::optional<SplitBatch> next = split_images.next()) {
+    const data::WeakBatch& batch = next->batch;
+    const PrmInference inference = model.infer(batch.images.to(options.device), /*response_maps=*/true);
     const Tensor maps = inference.upsampled_maps.to(Device::cpu);
     const Tensor class_maps = inference.class_maps.to(Device::cpu);
     const Tensor responses = inference.response_maps.to(Device::cpu);
-    const std::vector<float> labels = batch->labels.to_vector<float>();
-    const int64_t h = class_maps.size(2), w = class_maps.size(3), H = batch->images.size(2), W = batch->images.size(3);
-    std::vector<const data::ImageInfo*> batch_infos;
-    for (int64_t id : batch->image_ids) batch_infos.push_back(images_by_id.at(id));
-    const std::vector<proposals::ImageProposals> batch_proposals =
-        proposals::proposals_for_images(batch_infos, proposal_options);
+    const std::vector<float> labels = batch.labels.to_vector<float>();
+    const int64_t h = class_maps.size(2), w = class_maps.size(3), H = batch.images.size(2), W = batch.images.size(3);
 
-    for (size_t n = 0; n < batch->image_ids.size(); ++n) {
-      const data::ImageInfo& info = *batch_infos[n];
+    for (size_t n = 0; n < batch.image_ids.size(); ++n) {
+      const data::ImageInfo& info = *next->images[n];
       const data::Image image = data::load_image(split.image_folder + "/" + info.file_name, 3);
       const int64_t height = info.height, width = info.width;
       std::vector<Tile> top, bottom;
@@ -92,26 +70,26 @@ std::vector<std::string> make_figures(PrmClassifier& model, const DatasetSplit& 
       std::vector<bool> labelled(static_cast<size_t>(K));
       for (int64_t k = 0; k < K; ++k) labelled[static_cast<size_t>(k)] = labels[n * K + k] > 0.5f;
       const std::vector<PixelPeak> peaks =
-          image_peaks(inference, maps, static_cast<int64_t>(n), labelled, category_ids, batch->geometry[n],
-                      batch->images.shape(), options.peak_fraction, model.backbone().stride(5));
+          image_peaks(inference, maps, static_cast<int64_t>(n), labelled, category_ids, batch.geometry[n],
+                      batch.images.shape(), options.peak_fraction, model.backbone().stride(5));
       for (int64_t k = 0; k < K; ++k) {
         if (!labelled[static_cast<size_t>(k)]) continue;
         const int64_t id = category_ids[static_cast<size_t>(k)];
         const std::vector<float> full = pseudo_masks::upsample_class_response(
             class_maps.data<float>() + (static_cast<int64_t>(n) * K + k) * h * w, h, w, H, W);
-        data::Canvas tile = map_canvas(image, crop(full.data(), W, height, width));
+        data::Canvas tile = map_canvas(image, crop_plane(full.data(), W, height, width));
         for (const PixelPeak& peak : peaks) {
           if (peak.category_id != id) continue;
           const std::array<double, 4> square{static_cast<double>(peak.x) - 2, static_cast<double>(peak.y) - 2, 5, 5};
           tile.draw_box(square, {255, 255, 255}, 1.5);
         }
-        top.push_back({std::move(tile), "CAM " + category_name(images, id) + ", peaks"});
+        top.push_back({std::move(tile), "CAM " + split_images.category_name(id) + ", peaks"});
       }
 
       // The pseudo masks of those peaks, as the pseudo-mask step picks them.
       std::vector<pseudo_masks::ClassPeak> class_peaks;
       for (const PixelPeak& peak : peaks) class_peaks.push_back({peak.category_id, peak.y, peak.x});
-      const std::vector<proposals::Proposal>& proposals = batch_proposals[n].proposals;
+      const std::vector<proposals::Proposal>& proposals = next->proposals[n].proposals;
       const pseudo_masks::ImagePseudoMasks picks =
           pseudo_masks::pseudo_masks_for_image(info.id, proposals, class_peaks, options.selection);
       std::vector<data::Detection> detections;
@@ -122,6 +100,7 @@ std::vector<std::string> make_figures(PrmClassifier& model, const DatasetSplit& 
       data::Canvas masks(image);
       data::DrawOptions draw;
       draw.boxes = false;
+      draw.labels = false;  // text drawn before the panel's scaling would blur; colours tell the instances apart
       data::draw_detections(masks, detections, images.categories, info.id, draw);
       top.push_back({std::move(masks), "pseudo masks"});
 
@@ -136,8 +115,8 @@ std::vector<std::string> make_figures(PrmClassifier& model, const DatasetSplit& 
       if (static_cast<int64_t>(kept.size()) > options.max_response_maps) kept.resize(static_cast<size_t>(options.max_response_maps));
       for (size_t i : kept) {
         const int64_t k = rows[4 * inference.kept[i] + 1];
-        bottom.push_back({map_canvas(image, crop(responses.data<float>() + static_cast<int64_t>(i) * H * W, W, height, width)),
-                          "peak response: " + category_name(images, category_ids[static_cast<size_t>(k)])});
+        bottom.push_back({map_canvas(image, crop_plane(responses.data<float>() + static_cast<int64_t>(i) * H * W, W, height, width), 0.99),
+                          "peak response: " + split_images.category_name(category_ids[static_cast<size_t>(k)])});
       }
 
       // The panel: tiles scaled up, in two rows.

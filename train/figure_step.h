@@ -3,7 +3,7 @@
 //
 //   row 1   the image | each labelled class's response map (x8 upsampled CAM at image
 //           size, over the image) with its counted peaks as squares | the pseudo masks
-//   row 2   the peak response maps of the image's kept peaks (models/prm.h: classes
+//   row 2   the peak response maps (coloured up to their 99th percentile) of the image's kept peaks (models/prm.h: classes
 //           predicted present, peaks >= peak_fraction x their map's largest), strongest
 //           first, at most max_response_maps
 //

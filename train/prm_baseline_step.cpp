@@ -9,21 +9,11 @@
 #include <vector>
 
 #include "data/coco.h"
-#include "data/loader.h"
 #include "kernels/check.h"
+#include "train/split_images.h"
 
 namespace wise {
 namespace {
-
-// Rows [0, height) and columns [0, width) of a (rows, columns) row-major plane: an image's
-// valid region at the top left of its padded batch slot.
-std::vector<float> crop(const float* plane, int64_t columns, int64_t height, int64_t width) {
-  std::vector<float> cropped(static_cast<size_t>(height * width));
-  for (int64_t y = 0; y < height; ++y) {
-    for (int64_t x = 0; x < width; ++x) cropped[static_cast<size_t>(y * width + x)] = plane[y * columns + x];
-  }
-  return cropped;
-}
 
 std::string format_maps(const data::EvaluationResult& result) {
   const std::vector<double>& ap = result.all.mean_ap;
@@ -37,44 +27,28 @@ std::string format_maps(const data::EvaluationResult& result) {
 
 PrmBaselineReport run_prm_baseline(PrmClassifier& model, const DatasetSplit& split,
                                    const PrmBaselineStepOptions& options, const std::string& out_path) {
-  WISE_CHECK(options.batch_size >= 1, "PRM baseline: batch_size must be >= 1, got ", options.batch_size);
   pseudo_masks::check_retrieval_options(options.retrieval);
   const auto start = std::chrono::steady_clock::now();
-  const data::Dataset images = first_images(split.dataset, options.limit);
-  data::LoaderOptions loader_options;
-  loader_options.batch_size = options.batch_size;
-  loader_options.shuffle = false;
-  loader_options.augment = weak_validation_augmentation(0);  // native size, no augmentation
-  data::WeakLoader loader(data::weak_source_from_dataset(images, split.image_folder), loader_options);
-  loader.start_epoch(0);
-  proposals::ProposalRunOptions proposal_options = options.proposals;
-  proposal_options.images = split.image_folder;
-  if (!proposal_options.cache.empty()) std::filesystem::create_directories(proposal_options.cache);
-
-  std::map<int64_t, const data::ImageInfo*> images_by_id;
-  for (const data::ImageInfo& image : images.images) images_by_id[image.id] = &image;
+  SplitImages split_images(split, options.limit, options.batch_size, options.proposals);
+  const data::Dataset& images = split_images.dataset();
   const int64_t K = model.num_classes();
 
   PrmBaselineReport report;
   report.path = out_path;
   std::vector<data::Detection> detections;
-  while (std::optional<data::WeakBatch> batch = loader.next()) {
-    const PrmInference inference = model.infer(batch->images.to(options.device), /*response_maps=*/true);
+  while (std::optional<SplitBatch> next = split_images.next()) {
+    const data::WeakBatch& batch = next->batch;
+    const PrmInference inference = model.infer(batch.images.to(options.device), /*response_maps=*/true);
     const Tensor class_maps = inference.class_maps.to(Device::cpu);
     const Tensor response_maps = inference.response_maps.to(Device::cpu);
     const std::vector<float> scores = inference.scores.to(Device::cpu).to_vector<float>();
     const int64_t h = class_maps.size(2), w = class_maps.size(3);
-    const int64_t H = batch->images.size(2), W = batch->images.size(3);
-
-    std::vector<const data::ImageInfo*> batch_infos;
-    for (int64_t id : batch->image_ids) batch_infos.push_back(images_by_id.at(id));
-    const std::vector<proposals::ImageProposals> batch_proposals =
-        proposals::proposals_for_images(batch_infos, proposal_options);
+    const int64_t H = batch.images.size(2), W = batch.images.size(3);
 
     const int64_t* rows = inference.peaks.data<int64_t>();
-    for (size_t n = 0; n < batch->image_ids.size(); ++n) {
-      const data::ImageInfo& info = *batch_infos[n];
-      const data::ImageGeometry& geometry = batch->geometry[n];
+    for (size_t n = 0; n < batch.image_ids.size(); ++n) {
+      const data::ImageInfo& info = *next->images[n];
+      const data::ImageGeometry& geometry = batch.geometry[n];
       WISE_CHECK(geometry.height == info.height && geometry.width == info.width, "PRM baseline: image ", info.id,
                  " reached the network at ", geometry.height, " x ", geometry.width, ", not its native ", info.height,
                  " x ", info.width);
@@ -90,16 +64,16 @@ PrmBaselineReport run_prm_baseline(PrmClassifier& model, const DatasetSplit& spl
         if (!class_responses.count(k)) {
           const std::vector<float> full = pseudo_masks::upsample_class_response(
               class_maps.data<float>() + (row[0] * K + k) * h * w, h, w, H, W);
-          class_responses[k] = crop(full.data(), W, info.height, info.width);
+          class_responses[k] = crop_plane(full.data(), W, info.height, info.width);
         }
         responses.push_back(
-            crop(response_maps.data<float>() + static_cast<int64_t>(i) * H * W, W, info.height, info.width));
+            crop_plane(response_maps.data<float>() + static_cast<int64_t>(i) * H * W, W, info.height, info.width));
         peaks.push_back({images.categories[static_cast<size_t>(k)].id, scores[row[0] * K + k], nullptr,
                          class_responses[k].data()});
       }
       for (size_t p = 0; p < peaks.size(); ++p) peaks[p].response_map = responses[p].data();  // storage now fixed
 
-      const proposals::ImageProposals& found = batch_proposals[n];
+      const proposals::ImageProposals& found = next->proposals[n];
       report.proposal_milliseconds += found.milliseconds;
       const std::vector<pseudo_masks::RetrievedInstance> instances =
           pseudo_masks::retrieve_instances(found.proposals, peaks, info.height, info.width, options.retrieval);
@@ -109,7 +83,7 @@ PrmBaselineReport run_prm_baseline(PrmClassifier& model, const DatasetSplit& spl
       report.peaks += static_cast<int64_t>(peaks.size());
       report.instances += static_cast<int64_t>(instances.size());
     }
-    report.images += static_cast<int64_t>(batch->image_ids.size());
+    report.images += static_cast<int64_t>(batch.image_ids.size());
   }
   for (const data::Annotation& annotation : images.annotations) report.ground_truth += annotation.iscrowd ? 0 : 1;
   data::write_coco_results(detections, out_path);

@@ -12,27 +12,15 @@
 #include "data/rle.h"
 #include "kernels/check.h"
 #include "train/prm_training.h"
+#include "train/split_images.h"
 #include "train/weak_data.h"
 
 namespace wise {
 PseudoMaskReport make_pseudo_masks(PrmClassifier& model, const DatasetSplit& split,
                                    const PseudoMaskStepOptions& options, const std::string& out_path) {
-  WISE_CHECK(options.batch_size >= 1, "pseudo masks: batch_size must be >= 1, got ", options.batch_size);
-  const data::Dataset images = first_images(split.dataset, options.limit);
-  data::LoaderOptions loader_options;
-  loader_options.batch_size = options.batch_size;
-  loader_options.shuffle = false;
-  loader_options.augment = weak_validation_augmentation(0);  // native size, no augmentation
-  data::WeakLoader loader(data::weak_source_from_dataset(images, split.image_folder), loader_options);
-  loader.start_epoch(0);
-  proposals::ProposalRunOptions proposal_options = options.proposals;
-  proposal_options.images = split.image_folder;
-  if (!proposal_options.cache.empty()) std::filesystem::create_directories(proposal_options.cache);
-
-  std::map<int64_t, const data::ImageInfo*> images_by_id;
-  for (const data::ImageInfo& image : images.images) images_by_id[image.id] = &image;
-  std::vector<int64_t> category_ids;
-  for (const data::Category& category : images.categories) category_ids.push_back(category.id);
+  SplitImages split_images(split, options.limit, options.batch_size, options.proposals);
+  const data::Dataset& images = split_images.dataset();
+  const std::vector<int64_t>& category_ids = split_images.category_ids();
   const int64_t classes = model.num_classes();
 
   PseudoMaskReport report;
@@ -41,22 +29,20 @@ PseudoMaskReport make_pseudo_masks(PrmClassifier& model, const DatasetSplit& spl
   pseudo.categories = images.categories;
   pseudo.images = images.images;
   std::vector<data::Detection> detections;
-  while (std::optional<data::WeakBatch> batch = loader.next()) {
-    const PrmInference inference = model.infer(batch->images.to(options.device), /*response_maps=*/false);
+  while (std::optional<SplitBatch> next = split_images.next()) {
+    const data::WeakBatch& batch = next->batch;
+    const PrmInference inference = model.infer(batch.images.to(options.device), /*response_maps=*/false);
     const Tensor maps = inference.upsampled_maps.to(Device::cpu);
-    const std::vector<float> labels = batch->labels.to_vector<float>();
-    const int64_t batch_images = static_cast<int64_t>(batch->image_ids.size());
-    std::vector<const data::ImageInfo*> batch_infos;
-    for (int64_t id : batch->image_ids) batch_infos.push_back(images_by_id.at(id));
-    const std::vector<proposals::ImageProposals> batch_proposals =
-        proposals::proposals_for_images(batch_infos, proposal_options);
+    const std::vector<float> labels = batch.labels.to_vector<float>();
+    const int64_t batch_images = static_cast<int64_t>(batch.image_ids.size());
+    const std::vector<proposals::ImageProposals>& batch_proposals = next->proposals;
     for (int64_t n = 0; n < batch_images; ++n) {
-      const int64_t id = batch->image_ids[static_cast<size_t>(n)];
+      const int64_t id = batch.image_ids[static_cast<size_t>(n)];
       std::vector<bool> labelled(static_cast<size_t>(classes));
       for (int64_t k = 0; k < classes; ++k) labelled[static_cast<size_t>(k)] = labels[n * classes + k] > 0.5f;
       std::vector<pseudo_masks::ClassPeak> peaks;
-      for (const PixelPeak& peak : image_peaks(inference, maps, n, labelled, category_ids, batch->geometry[n],
-                                               batch->images.shape(), options.peak_fraction,
+      for (const PixelPeak& peak : image_peaks(inference, maps, n, labelled, category_ids, batch.geometry[n],
+                                               batch.images.shape(), options.peak_fraction,
                                                model.backbone().stride(5))) {
         peaks.push_back({peak.category_id, peak.y, peak.x});
       }
