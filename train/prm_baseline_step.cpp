@@ -13,17 +13,6 @@
 #include "train/split_images.h"
 
 namespace wise {
-namespace {
-
-std::string format_maps(const data::EvaluationResult& result) {
-  const std::vector<double>& ap = result.all.mean_ap;
-  char text[64];
-  std::snprintf(text, sizeof(text), "%.3f / %.3f / %.3f", ap.size() > 0 ? ap[0] : NAN, ap.size() > 1 ? ap[1] : NAN,
-                ap.size() > 2 ? ap[2] : NAN);
-  return text;
-}
-
-}  // namespace
 
 PrmBaselineReport run_prm_baseline(PrmClassifier& model, const DatasetSplit& split,
                                    const PrmBaselineStepOptions& options, const std::string& out_path) {
@@ -88,12 +77,9 @@ PrmBaselineReport run_prm_baseline(PrmClassifier& model, const DatasetSplit& spl
   for (const data::Annotation& annotation : images.annotations) report.ground_truth += annotation.iscrowd ? 0 : 1;
   data::write_coco_results(detections, out_path);
 
-  data::EvaluationOptions evaluation;
-  evaluation.breakdowns = false;
-  evaluation.protocol = data::Protocol::voc;
-  report.voc = data::evaluate(images, detections, evaluation);
-  evaluation.protocol = data::Protocol::wise;
-  report.wise = data::evaluate(images, detections, evaluation);
+  BothProtocols scored = evaluate_both_protocols(images, detections);
+  report.voc = std::move(scored.voc);
+  report.wise = std::move(scored.wise);
   report.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   return report;
 }
@@ -105,7 +91,7 @@ std::string format_prm_baseline_report(const PrmBaselineReport& report) {
                 "instances); voc mAP 25/50/75 %s, wise %s, ABO %.3f; %.0f s (selective search %.0f s)",
                 static_cast<long long>(report.instances), static_cast<long long>(report.peaks),
                 static_cast<long long>(report.images), static_cast<long long>(report.ground_truth),
-                format_maps(report.voc).c_str(), format_maps(report.wise).c_str(), report.voc.all.abo, report.seconds,
+                format_mean_ap(report.voc).c_str(), format_mean_ap(report.wise).c_str(), report.voc.all.abo, report.seconds,
                 report.proposal_milliseconds / 1000.0);
   return text;
 }

@@ -72,23 +72,13 @@ PseudoMaskReport make_pseudo_masks(PrmClassifier& model, const DatasetSplit& spl
   for (const data::Annotation& annotation : images.annotations) report.ground_truth += annotation.iscrowd ? 0 : 1;
   data::write_coco_dataset(pseudo, out_path);
 
-  data::EvaluationOptions evaluation;
-  evaluation.breakdowns = false;
-  evaluation.protocol = data::Protocol::voc;
-  report.voc = data::evaluate(images, detections, evaluation);
-  evaluation.protocol = data::Protocol::wise;
-  report.wise = data::evaluate(images, detections, evaluation);
+  BothProtocols scored = evaluate_both_protocols(images, detections);
+  report.voc = std::move(scored.voc);
+  report.wise = std::move(scored.wise);
   return report;
 }
 
 std::string format_pseudo_mask_report(const PseudoMaskReport& report, const PseudoMaskStepOptions& options) {
-  auto maps = [](const data::EvaluationResult& result) {
-    char text[64];
-    const std::vector<double>& ap = result.all.mean_ap;
-    std::snprintf(text, sizeof(text), "%.3f / %.3f / %.3f", ap.size() > 0 ? ap[0] : NAN, ap.size() > 1 ? ap[1] : NAN,
-                  ap.size() > 2 ? ap[2] : NAN);
-    return std::string(text);
-  };
   char text[512];
   std::snprintf(text, sizeof(text),
                 "pseudo masks (%s, seed %llu): %lld masks from %lld peaks on %lld images (%lld without a proposal, "
@@ -97,7 +87,7 @@ std::string format_pseudo_mask_report(const PseudoMaskReport& report, const Pseu
                 static_cast<unsigned long long>(options.selection.seed), static_cast<long long>(report.masks),
                 static_cast<long long>(report.peaks), static_cast<long long>(report.images),
                 static_cast<long long>(report.peaks_without_proposal), static_cast<long long>(report.duplicates),
-                static_cast<long long>(report.ground_truth), maps(report.voc).c_str(), maps(report.wise).c_str(),
+                static_cast<long long>(report.ground_truth), format_mean_ap(report.voc).c_str(), format_mean_ap(report.wise).c_str(),
                 report.voc.all.abo);
   return text;
 }

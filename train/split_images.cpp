@@ -1,6 +1,8 @@
 #include "train/split_images.h"
 
 #include <algorithm>
+#include <cmath>
+#include <cstdio>
 #include <filesystem>
 #include <utility>
 
@@ -53,6 +55,25 @@ std::vector<float> crop_plane(const float* plane, int64_t columns, int64_t heigh
   std::vector<float> cropped(static_cast<size_t>(height * width));
   for (int64_t y = 0; y < height; ++y) std::copy(plane + y * columns, plane + y * columns + width, cropped.begin() + y * width);
   return cropped;
+}
+
+BothProtocols evaluate_both_protocols(const data::Dataset& ground_truth, const std::vector<data::Detection>& detections) {
+  data::EvaluationOptions options;
+  options.breakdowns = false;
+  BothProtocols both;
+  options.protocol = data::Protocol::voc;
+  both.voc = data::evaluate(ground_truth, detections, options);
+  options.protocol = data::Protocol::wise;
+  both.wise = data::evaluate(ground_truth, detections, options);
+  return both;
+}
+
+std::string format_mean_ap(const data::EvaluationResult& result) {
+  const std::vector<double>& ap = result.all.mean_ap;
+  char text[64];
+  std::snprintf(text, sizeof(text), "%.3f / %.3f / %.3f", ap.size() > 0 ? ap[0] : NAN, ap.size() > 1 ? ap[1] : NAN,
+                ap.size() > 2 ? ap[2] : NAN);
+  return text;
 }
 
 }  // namespace wise
