@@ -14,6 +14,7 @@
 #include <set>
 
 #include "data/atomic_file.h"
+#include "data/json_text.h"
 #include "data/number_text.h"
 #include "data/rle_polygon.h"
 
@@ -36,12 +37,7 @@ std::string size_text(int64_t height, int64_t width) {
   return "[" + std::to_string(height) + ", " + std::to_string(width) + "]";
 }
 
-// "string \"abc\"", "number 1.5", "object {...}", shortened for error messages.
-std::string describe(const Json& value) {
-  std::string text = value.dump();
-  if (text.size() > 48) text = text.substr(0, 45) + "...";
-  return std::string(value.type_name()) + " " + text;
-}
+std::string describe(const Json& value) { return describe_json(value); }
 
 // Reads typed fields, naming the source and the JSON path in every error.
 struct JsonReader {
@@ -205,9 +201,9 @@ struct JsonReader {
 
 Json parse_json(const std::string& json_text, const JsonReader& reader) {
   try {
-    return Json::parse(json_text);
-  } catch (const Json::parse_error& error) {
-    reader.fail("", std::string("malformed JSON: ") + error.what());
+    return parse_json_bounded(json_text);
+  } catch (const JsonTextError& error) {
+    reader.fail("", error.what());
   }
 }
 

@@ -5,17 +5,14 @@
 #include <nlohmann/json.hpp>
 
 #include "data/atomic_file.h"
+#include "data/json_text.h"
 
 namespace wise::proposals {
 namespace {
 
 using Json = nlohmann::json;
 
-std::string describe(const Json& value) {
-  std::string text = value.dump();
-  if (text.size() > 48) text = text.substr(0, 45) + "...";
-  return std::string(value.type_name()) + " " + text;
-}
+std::string describe(const Json& value) { return data::describe_json(value); }
 
 struct Reader {
   std::string source;
@@ -94,8 +91,8 @@ std::vector<Proposal> read_proposals_from_string(const std::string& json_text, c
   const Reader reader{source, height, width};
   Json root;
   try {
-    root = Json::parse(json_text);
-  } catch (const Json::parse_error& error) {
+    root = data::parse_json_bounded(json_text);
+  } catch (const data::JsonTextError& error) {
     reader.fail("", std::string("not valid JSON: ") + error.what());
   }
   if (!root.is_array()) reader.fail("", "found " + describe(root) + ", expected an array of {segmentation, score}");

@@ -10,6 +10,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "data/json_text.h"
 #include "weights/safetensors_file.h"
 
 namespace wise {
@@ -52,8 +53,8 @@ std::optional<int64_t> iteration_of_file_name(const std::string& name) {
 
 Json parse_json(const std::string& text, const std::string& path, const std::string& what) {
   try {
-    return Json::parse(text);
-  } catch (const Json::exception& error) {
+    return data::parse_json_bounded(text);
+  } catch (const std::exception& error) {
     throw Error(concat(path, ": ", what, " is not valid JSON (", error.what(), ")"));
   }
 }

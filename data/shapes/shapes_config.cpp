@@ -11,6 +11,7 @@
 #include <sstream>
 #include <stdexcept>
 
+#include "data/json_text.h"
 #include "data/shapes/shapes_render.h"
 
 #ifndef WISE_SHAPES_CONFIG_DIR
@@ -145,8 +146,8 @@ bool same(const ShapesRealRange& a, const ShapesRealRange& b) { return a.min == 
 ShapesConfig parse_shapes_config(const std::string& json_text, const std::string& source) {
   json root;
   try {
-    root = json::parse(json_text);
-  } catch (const json::parse_error& error) {
+    root = parse_json_bounded(json_text);
+  } catch (const JsonTextError& error) {
     throw std::invalid_argument(source + ": not valid JSON: " + error.what());
   }
   const FieldReader top(root, source, "");

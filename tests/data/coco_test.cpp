@@ -400,6 +400,28 @@ TEST(Coco, EveryBadDatasetFieldIsANamedError) {
   }
 }
 
+// Valid JSON 100,000 levels deep used to overflow the stack while its error message was
+// built (issue 22): now a named error at the depth bound, for datasets and results alike.
+TEST(Coco, DeeplyNestedJsonIsANamedErrorNotACrash) {
+  const std::string deep = std::string(100000, '[') + std::string(100000, ']');
+  expect_error([&] { read_coco_dataset_from_string(deep, "deep.json"); },
+               {"deep.json: ", "nested deeper than 128 levels"});
+  const std::string deep_field = "{\"images\": " + deep + "}";
+  expect_error([&] { read_coco_dataset_from_string(deep_field, "field.json"); },
+               {"field.json: ", "nested deeper than 128 levels"});
+  expect_error([&] { read_coco_results_from_string(deep, sample_dataset(), "results.json"); },
+               {"results.json: ", "nested deeper than 128 levels"});
+  // Just inside the bound it parses, and fails on its shape with a short quote.
+  const std::string nested = std::string(100, '[') + std::string(100, ']');
+  try {
+    read_coco_dataset_from_string(nested, "nested.json");
+    ADD_FAILURE() << "a nested array read as a dataset";
+  } catch (const std::exception& error) {
+    EXPECT_LT(std::string(error.what()).size(), 200u) << error.what();
+    EXPECT_NE(std::string(error.what()).find("nested.json"), std::string::npos) << error.what();
+  }
+}
+
 TEST(Coco, MalformedAndMissingFilesAreNamedErrors) {
   const TempDir dir;
   expect_error([] { read_coco_dataset_from_string("{\"images\": [", "cut.json"); },

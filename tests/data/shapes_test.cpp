@@ -347,6 +347,8 @@ TEST(ShapesConfigErrors, NameTheFileAndFieldAndWhatWasExpected) {
     for (const auto& part : parts) EXPECT_NE(error.find(part), std::string::npos) << error;
   };
   expect_error(config_error("{\"name\": "), {"test.json", "not valid JSON"});
+  expect_error(config_error(std::string(100000, '[') + std::string(100000, ']')),
+               {"test.json", "not valid JSON", "nested deeper than 128 levels"});
   expect_error(config_error(replace_once(text, "\"min_visible_fraction\": 0.3,", "")),
                {"test.json", "missing field", "placement.min_visible_fraction"});
   expect_error(config_error(replace_once(text, "\"noise_sigma\"", "\"noise_sigmaa\"")),

@@ -78,6 +78,7 @@ TEST(ProposalFiles, BadInputsAreNamedErrors) {
     std::string json, expected;
   } cases[] = {
       {"{", "p.json: not valid JSON"},
+      {std::string(100000, '[') + std::string(100000, ']'), "p.json: not valid JSON: JSON nested deeper than 128 levels"},
       {R"({"a": 1})", "p.json: found object {\"a\":1}, expected an array of {segmentation, score}"},
       {"[3]", "p.json: [0]: found number 3, expected an object"},
       {R"([{"score": 0.5}])", "p.json: [0].segmentation: missing, expected an RLE"},
