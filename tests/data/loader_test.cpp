@@ -532,5 +532,56 @@ TEST(LoaderDataset, SourcesFromADatasetReadFilesAndKeepOnlyWhatTheyMayKeep) {
   std::filesystem::remove_all(folder);
 }
 
+// A truncated JPEG keeps an intact header, so the dataset readers (which check only
+// sizes) accept it, as evaluation should; training decodes every pixel, so the loaders
+// must not: a named error, or with skip_bad_files a warning and the image left out.
+TEST(LoaderDataset, ATruncatedJpegFailsInTrainingOrIsSkippedWithAWarning) {
+  const std::filesystem::path folder = std::filesystem::path(testing::TempDir()) / "wise_loader_truncated";
+  std::filesystem::create_directories(folder);
+  save_jpeg(synthetic_image(1), (folder / "good.jpg").string());
+  save_jpeg(synthetic_image(2), (folder / "cut.jpg").string());
+  const std::string cut = (folder / "cut.jpg").string();
+  std::filesystem::resize_file(cut, std::filesystem::file_size(cut) / 2);
+  EXPECT_EQ(read_image_header(cut).height, synthetic_height(2));  // the header still reads
+
+  Dataset dataset;
+  dataset.categories = {{1, "cat"}};
+  dataset.images = {{1, "good.jpg", synthetic_height(1), synthetic_width(1), {}},
+                    {2, "cut.jpg", synthetic_height(2), synthetic_width(2), {}}};
+  for (const bool instances : {false, true}) {
+    SCOPED_TRACE(instances ? "InstanceLoader" : "WeakLoader");
+    LoaderOptions options = native_size_options();
+    options.batch_size = 2;
+    options.num_workers = 1;
+    auto epoch = [&](const LoaderOptions& o) {
+      if (instances) {
+        InstanceLoader loader(instance_source_from_dataset(dataset, folder.string()), o);
+        loader.start_epoch(0);
+        int64_t images = 0;
+        while (auto batch = loader.next()) images += static_cast<int64_t>(batch->image_ids.size());
+        return images;
+      }
+      WeakLoader loader(weak_source_from_dataset(dataset, folder.string()), o);
+      loader.start_epoch(0);
+      int64_t images = 0;
+      while (auto batch = loader.next()) images += static_cast<int64_t>(batch->image_ids.size());
+      return images;
+    };
+    try {
+      epoch(options);
+      ADD_FAILURE() << "the truncated JPEG was decoded without an error";
+    } catch (const Error& error) {
+      EXPECT_NE(std::string(error.what()).find("cut.jpg"), std::string::npos) << error.what();
+      EXPECT_NE(std::string(error.what()).find("cannot read image"), std::string::npos) << error.what();
+    }
+    std::vector<std::string> warnings;
+    options.skip_bad_files = true;
+    options.on_warning = [&](const std::string& message) { warnings.push_back(message); };
+    EXPECT_EQ(epoch(options), 1);
+    ASSERT_EQ(warnings.size(), 1u);
+    EXPECT_NE(warnings[0].find("cut.jpg"), std::string::npos) << warnings[0];
+  }
+}
+
 }  // namespace
 }  // namespace wise::data
