@@ -227,6 +227,35 @@ TEST(Evaluation, GroundTruthAsResultsScoresOneUnderBothProtocols) {
   }
 }
 
+// Masks are decoded and packed in blocks (of 64): predictions in several blocks keep their
+// own masks. 150 predictions on one image, three of them (in the first, second and last
+// block) its three instances, scored highest; the rest miss: AP 1 and ABO 1 exactly
+// when every prediction's IoU is its own.
+TEST(Evaluation, ManyPredictionsInOneImageKeepTheirOwnMasksAcrossDecodeBlocks) {
+  Dataset dataset;
+  dataset.categories = {{1, "cat"}};
+  dataset.images = {{1, "a.jpg", 40, 40, std::nullopt}};
+  const std::vector<Rle> instances = {box_mask(40, 40, 0, 0, 5, 5), box_mask(40, 40, 10, 10, 20, 14),
+                                      box_mask(40, 40, 30, 2, 38, 39)};
+  for (size_t i = 0; i < instances.size(); ++i) {
+    Annotation a;
+    a.id = static_cast<int64_t>(i) + 1, a.image_id = 1, a.category_id = 1, a.segmentation = instances[i];
+    dataset.annotations.push_back(a);
+  }
+  std::vector<Detection> detections;
+  for (int64_t d = 0; d < 150; ++d) {
+    const int64_t column = d % 20;  // a 1-pixel miss in the empty rows 21..28
+    detections.push_back({1, 1, 0.1f, box_mask(40, 40, 21 + d % 8, column, 22 + d % 8, column + 1), {}});
+  }
+  detections[0] = {1, 1, 0.99f, instances[0], {}};
+  detections[64] = {1, 1, 0.98f, instances[1], {}};
+  detections[149] = {1, 1, 0.97f, instances[2], {}};
+  const EvaluationResult result = evaluate(dataset, detections, with(Protocol::voc));
+  for (double value : result.all.mean_ap) EXPECT_NEAR(value, 1.0, kTolerance);
+  EXPECT_EQ(result.all.abo, 1.0);
+  EXPECT_EQ(result.predictions_scored, 150);
+}
+
 TEST(Evaluation, NoPredictionsScoresZeroAndClassesWithoutGroundTruthAreLeftOut) {
   Dataset dataset = two_class_dataset();
   dataset.categories.push_back({3, "cow"});  // no GT
