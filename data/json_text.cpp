@@ -14,7 +14,8 @@ nlohmann::json parse_json_bounded(const std::string& text, int max_depth) {
   };
   try {
     return json::parse(text, bound);
-  } catch (const json::parse_error& error) {
+  } catch (const json::exception& error) {
+    // parse_error, and out_of_range for a number beyond a double (1E44444; the fuzzer's).
     throw JsonTextError(std::string("malformed JSON: ") + error.what());
   }
 }

@@ -5,7 +5,8 @@
 #   2. CPU backend: build (warnings are errors), ctest
 #   3. CUDA backend: build for sm_90 (warnings are errors), ctest — CUDA rows
 #      are skipped with a message where there is no GPU, CPU rows run again
-#   4. libFuzzer on the safetensors header parser (WISE_FUZZ_SECONDS, default 30)
+#   4. libFuzzer on the safetensors header parser and the COCO reader (WISE_FUZZ_SECONDS
+#      each, default 30)
 # Prints each phase's time and ends with one summary line.
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
@@ -59,7 +60,7 @@ else
   echo "no nvcc: CUDA backend not built"
 fi
 
-phase "fuzz: safetensors header parser"
+phase "fuzz: safetensors header parser, COCO instances reader"
 if bash tests/fuzz/run_fuzz.sh "${WISE_FUZZ_SECONDS:-30}" > build/fuzz.log 2>&1; then
   passed=$((passed + 1))
   grep -E "^(stat::number_of_executed_units|Done)" build/fuzz.log || true

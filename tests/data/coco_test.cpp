@@ -428,6 +428,9 @@ TEST(Coco, MalformedAndMissingFilesAreNamedErrors) {
                {"cut.json: malformed JSON", "parse error"});
   expect_error([] { read_coco_dataset_from_string("", "empty.json"); },
                {"empty.json: malformed JSON"});
+  // A number beyond a double is nlohmann's out_of_range, not a parse_error (the fuzzer's).
+  expect_error([] { read_coco_dataset_from_string("4444444E44444", "huge.json"); },
+               {"huge.json: malformed JSON", "number overflow"});
   const std::string missing = dir.file("missing.json");
   expect_error([&] { read_coco_dataset(missing); }, {missing, "cannot open"});
   expect_error([&] { read_coco_results(missing, {}); }, {missing, "cannot open"});

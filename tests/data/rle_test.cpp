@@ -59,5 +59,24 @@ TEST(Rle, BadStringsAreNamedErrors) {
   }
 }
 
+// A run of 13 five-bit groups cannot fit: a named error before any shift past 64 bits (the
+// fuzzer found 18 << 60 on a signed integer, undefined behaviour, in the 13th group); 12
+// groups decode to a number far beyond a run length: named too.
+TEST(Rle, OverlongRunsAreNamedErrorsWithoutOverflow) {
+  auto message = [](const std::string& counts) {
+    try {
+      rle_from_string(counts, 2, 2, "seg");
+    } catch (const std::invalid_argument& e) {
+      return std::string(e.what());
+    }
+    return std::string("(no error)");
+  };
+  // 'b' = 48 + (0x20 | 0x12): a group with more to follow; 'B' = 48 + 0x12: the last.
+  EXPECT_NE(message(std::string(12, 'b') + "B").find("seg: compressed RLE run is too long"), std::string::npos);
+  EXPECT_NE(message(std::string(11, 'b') + "B").find("seg: compressed RLE decodes to an invalid run length"),
+            std::string::npos)
+      << message(std::string(11, 'b') + "B");
+}
+
 }  // namespace
 }  // namespace wise::data

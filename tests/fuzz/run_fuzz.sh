@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# Builds the safetensors header fuzzer (a separate CMake project, tests/fuzz) and runs it
-# for the given number of seconds (default 30). Exits non-zero if libFuzzer finds a crash;
-# the reproducer is left in build/fuzz/artifacts/.
+# Builds the fuzz targets (a separate CMake project, tests/fuzz: the safetensors header
+# parser and the COCO instances reader) and runs each for the given number of seconds
+# (default 30). Exits non-zero if libFuzzer finds a crash; the reproducer is left in
+# build/fuzz/artifacts/.
 #   tests/fuzz/run_fuzz.sh [seconds]
 # The committed seeds are copied to build/fuzz/corpus first: libFuzzer adds the inputs it
 # finds to its corpus directory, and those must not land in the repository.
@@ -19,13 +20,18 @@ if ! command -v "${compiler}" > /dev/null; then
 fi
 
 cmake -S "${root}/tests/fuzz" -B "${build}" -DCMAKE_CXX_COMPILER="${compiler}" > /dev/null
-cmake --build "${build}" --target fuzz_safetensors_header
+cmake --build "${build}" --target fuzz_safetensors_header fuzz_coco_dataset
 
-mkdir -p "${build}/corpus" "${build}/artifacts"
-cp "${root}/tests/fuzz/corpus/safetensors_header/"* "${build}/corpus/"
-
+# run TARGET CORPUS MAX_LEN: one target on a copy of its committed seeds.
 # -rss_limit_mb: a header may legally ask for up to 100 MB; anything near 2 GB is a bug.
-"${build}/fuzz_safetensors_header" \
-  -max_total_time="${seconds}" -max_len=4096 -timeout=10 -rss_limit_mb=2048 \
-  -artifact_prefix="${build}/artifacts/" -print_final_stats=1 \
-  "${build}/corpus"
+run() {
+  mkdir -p "${build}/corpus/$2" "${build}/artifacts"
+  cp "${root}/tests/fuzz/corpus/$2/"* "${build}/corpus/$2/"
+  echo "== $1"
+  "${build}/$1" \
+    -max_total_time="${seconds}" -max_len="$3" -timeout=10 -rss_limit_mb=2048 \
+    -artifact_prefix="${build}/artifacts/" -print_final_stats=1 \
+    "${build}/corpus/$2"
+}
+run fuzz_safetensors_header safetensors_header 4096
+run fuzz_coco_dataset coco_dataset 8192
