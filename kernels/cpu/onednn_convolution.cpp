@@ -94,7 +94,8 @@ class Plan {
     const Compiled& weights = backward_weights(true);
     const std::size_t forward_bytes = aligned_bytes(forward.weights.get_size()) + aligned_bytes(forward.scratchpad.get_size());
     const std::size_t data_bytes = aligned_bytes(data.weights.get_size()) + aligned_bytes(data.scratchpad.get_size()) +
-                                   aligned_bytes(input_desc().get_size()) + aligned_bytes(data.d_input.get_size());
+                                   aligned_bytes(input_desc().get_size()) +
+                                   (data.d_input_reorder ? aligned_bytes(data.d_input.get_size()) : 0);
     const std::size_t weights_bytes = aligned_bytes(weights.weights.get_size()) +
                                       aligned_bytes(shape_.out_channels * sizeof(float)) +
                                       aligned_bytes(weights.scratchpad.get_size());
