@@ -43,6 +43,7 @@ void print_usage(std::FILE* stream) {
                "                        train_classifier --export-body)\n"
                "  --upsample N          class maps' upsampling before peak finding at inference (default %d)\n"
                "  --peak-fraction F     peaks >= F x their map's maximum count, for val and pseudo masks (default %g)\n"
+               "  --dominant-peaks      only peaks where their class's map is the highest of the present classes'\n"
                "  --peak-window W       inference peaks: maxima of W x W windows of the upsampled maps (odd;\n"
                "                        default %d, PRM's)\n"
                "solver:\n"
@@ -79,7 +80,7 @@ void print_usage(std::FILE* stream) {
                "  --prm-baseline-limit N  only the first N val images (default: all)\n"
                "  --val-proposals DIR   precomputed val proposals (<image_id>.json); default: selective search, cached\n",
                defaults.depth, defaults.width_multiplier, defaults.output_stride, normalization_name(defaults.norm), defaults.upsample_factor,
-               static_cast<double>(defaults.peak_fraction), defaults.peak_window, optimizer_name(defaults.optimizer),
+               static_cast<double>(defaults.peaks.fraction), defaults.peak_window, optimizer_name(defaults.optimizer),
                static_cast<long long>(defaults.iterations), static_cast<long long>(defaults.batch_size),
                defaults.base_lr, defaults.backbone_lr_multiplier, defaults.momentum, defaults.weight_decay,
                static_cast<long long>(defaults.warmup_iters), static_cast<double>(defaults.flip_probability),
@@ -122,7 +123,9 @@ Invocation parse_command_line(int argc, char** argv) {
     } else if (args.is("--peak-window")) {
       options.peak_window = static_cast<int>(args.integer(1));
     } else if (args.is("--peak-fraction")) {
-      options.peak_fraction = static_cast<float>(args.number());
+      options.peaks.fraction = static_cast<float>(args.number());
+    } else if (args.is("--dominant-peaks")) {
+      options.peaks.dominant = true;
     } else if (args.is("--optimizer")) {
       options.optimizer = parse_optimizer_kind(args.value());
     } else if (args.is("--iterations")) {

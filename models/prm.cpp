@@ -159,12 +159,27 @@ PrmInference PrmClassifier::infer(const Tensor& images, bool response_maps) {
     float& maximum = map_maximum[static_cast<size_t>(rows[4 * p] * K + rows[4 * p + 1])];
     maximum = std::max(maximum, value[p]);
   }
+  // Whether no other class passing the class threshold has a higher upsampled map at
+  // the peak (n, c, y, x).
+  const Tensor upsampled = config_.dominant_peaks ? out.upsampled_maps.to(Device::cpu) : Tensor();
+  auto dominant = [&](const int64_t* row) {
+    const Shape& up = out.upsampled_maps.shape();
+    const float* image_maps = upsampled.data<float>() + row[0] * K * up[2] * up[3];
+    const int64_t offset = row[2] * up[3] + row[3];
+    const float own = image_maps[row[1] * up[2] * up[3] + offset];
+    for (int64_t j = 0; j < K; ++j) {
+      if (j != row[1] && score[row[0] * K + j] >= config_.class_threshold && image_maps[j * up[2] * up[3] + offset] > own)
+        return false;
+    }
+    return true;
+  };
   for (int64_t p = 0; p < out.peaks.size(0); ++p) {
     const int64_t* row = rows + 4 * p;
     const float maximum = map_maximum[static_cast<size_t>(row[0] * K + row[1])];
     const bool strong =
         config_.kept_peak_fraction <= 0.0f || maximum <= 0.0f || value[p] >= config_.kept_peak_fraction * maximum;
-    if (score[row[0] * K + row[1]] >= config_.class_threshold && value[p] > config_.peak_threshold && strong) {
+    if (score[row[0] * K + row[1]] >= config_.class_threshold && value[p] > config_.peak_threshold && strong &&
+        (!config_.dominant_peaks || dominant(row))) {
       out.kept.push_back(p);
     }
   }

@@ -90,6 +90,9 @@ struct PrmConfig {
   float class_threshold = 0.0f;
   float peak_threshold = 0.0f;
   float kept_peak_fraction = 0.0f;
+  // And, when set, M_up^c at the peak >= every other class's M_up there among the classes
+  // passing class_threshold (train/peak_rule.h says why).
+  bool dominant_peaks = false;
   PeakResponseNormalization response_normalization = PeakResponseNormalization::sum;  // PRM's
 };
 

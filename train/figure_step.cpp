@@ -71,7 +71,7 @@ std::vector<std::string> make_figures(PrmClassifier& model, const DatasetSplit& 
       for (int64_t k = 0; k < K; ++k) labelled[static_cast<size_t>(k)] = labels[n * K + k] > 0.5f;
       const std::vector<PixelPeak> peaks =
           image_peaks(inference, maps, static_cast<int64_t>(n), labelled, category_ids, batch.geometry[n],
-                      batch.images.shape(), options.peak_fraction, model.backbone().stride(5));
+                      batch.images.shape(), options.peaks, model.backbone().stride(5));
       for (int64_t k = 0; k < K; ++k) {
         if (!labelled[static_cast<size_t>(k)]) continue;
         const int64_t id = category_ids[static_cast<size_t>(k)];

@@ -4,7 +4,7 @@
 //   row 1   the image | each labelled class's response map (x8 upsampled CAM at image
 //           size, over the image) with its counted peaks as squares | the pseudo masks
 //   row 2   the peak response maps (coloured up to their 99th percentile) of the image's kept peaks (models/prm.h: classes
-//           predicted present, peaks >= peak_fraction x their map's largest), strongest
+//           predicted present, kept by train/peak_rule.h.s rule), strongest
 //           first, at most max_response_maps
 //
 // The peaks and pseudo masks are the pseudo-mask step's own (train/pseudo_mask_step.h:
@@ -20,6 +20,7 @@
 #include "models/prm.h"
 #include "proposals/proposal_run.h"
 #include "pseudo_masks/pseudo_masks.h"
+#include "train/peak_rule.h"
 #include "train/weak_data.h"
 
 namespace wise {
@@ -28,7 +29,7 @@ struct FigureStepOptions {
   int64_t count = 0;  // the first `count` images of the split; 0: no figures
   pseudo_masks::PseudoMaskOptions selection;
   proposals::ProposalRunOptions proposals;  // `images` is filled in from the split
-  float peak_fraction = 0.25f;
+  PeakRule peaks;  // train_prm sets its own (PrmTrainingOptions::peaks)
   int64_t max_response_maps = 6;
   int scale = 2;  // each tile pixel as scale x scale
   Device device = Device::cpu;

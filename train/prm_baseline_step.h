@@ -2,8 +2,8 @@
 // "PRM" row of WISE's Table 1, on the same data and from the same classifier as WISE.
 //
 //   peaks      the trained PRM's kept peaks on each val image (models/prm.h: classes
-//              predicted present, class score >= 0, and peaks >= peak_fraction x their
-//              map's largest, the rule the val peak quality counts), each with its peak
+//              predicted present, class score >= 0, and peaks that train/peak_rule.h counts:
+//              the rule the val peak quality uses), each with its peak
 //              response map (peak backpropagation)
 //   proposals  the images' mask proposals (proposals/proposal_run.h: selective search
 //              through the disk cache, or a precomputed folder)

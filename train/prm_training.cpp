@@ -40,8 +40,8 @@ void check_options(const PrmTrainingOptions& options) {
              "PRM training: peak_window must be odd and >= 1, got ", options.peak_window);
   WISE_CHECK(!options.prm_baseline.enabled || options.validate,
              "PRM training: the PRM baseline runs on the val split, which validate = false (--no-val) skips");
-  WISE_CHECK(options.peak_fraction >= 0 && options.peak_fraction <= 1,
-             "PRM training: peak_fraction must be in [0, 1], got ", options.peak_fraction);
+  WISE_CHECK(options.peaks.fraction >= 0 && options.peaks.fraction <= 1,
+             "PRM training: the peak fraction must be in [0, 1], got ", options.peaks.fraction);
   WISE_CHECK(options.flip_probability >= 0 && options.flip_probability <= 1,
              "PRM training: flip_probability must be in [0, 1], got ", options.flip_probability);
   WISE_CHECK(options.jitter >= 0 && options.jitter < 1, "PRM training: jitter must be in [0, 1), got ",
@@ -95,45 +95,14 @@ PrmConfig model_config(const PrmTrainingOptions& options, int64_t num_classes) {
   config.num_classes = num_classes;
   config.upsample_factor = options.upsample_factor;
   config.inference_peaks.window_size = options.peak_window;
-  config.kept_peak_fraction = options.peak_fraction;  // the response maps' peaks: the counted ones
+  config.kept_peak_fraction = options.peaks.fraction;  // the response maps' peaks: the counted ones
+  config.dominant_peaks = options.peaks.dominant;
   return config;
 }
 
 // ---- Validation ----------------------------------------------------------------------
 
 }  // namespace
-
-std::vector<PixelPeak> image_peaks(const PrmInference& inference, const Tensor& maps, int64_t n,
-                                   const std::vector<bool>& present, const std::vector<int64_t>& category_ids,
-                                   const data::ImageGeometry& geometry, const Shape& images, float peak_fraction,
-                                   int64_t stride) {
-  const int64_t K = maps.size(1), up_h = maps.size(2), up_w = maps.size(3);
-  const int64_t h = inference.class_maps.size(2), w = inference.class_maps.size(3);
-  const float* map_values = maps.data<float>() + n * K * up_h * up_w;
-  const int64_t* peaks = inference.peaks.data<int64_t>();
-  const float* values = inference.peak_values.data<float>();
-  std::vector<PixelPeak> counted;
-  for (int64_t k = 0; k < K; ++k) {
-    if (!present[static_cast<size_t>(k)]) continue;
-    const float* map = map_values + k * up_h * up_w;
-    const float maximum = *std::max_element(map, map + up_h * up_w);
-    // peak_fraction x a negative maximum would exceed it: such a map keeps its maximum.
-    const float threshold = maximum > 0.0f ? peak_fraction * maximum : maximum;
-    for (int64_t p = 0; p < inference.peaks.size(0); ++p) {
-      const int64_t* peak = peaks + 4 * p;
-      if (peak[0] != n || peak[1] != k || values[p] < threshold) continue;
-      PixelPeak pixel = peak_to_pixel(category_ids[static_cast<size_t>(k)], peak[2], peak[3], h, w,
-                                      static_cast<int>(up_h / h), stride, images[2], images[3]);
-      // Back from the (resized) network input to the original image.
-      pixel.y = std::min<int64_t>(geometry.original_height - 1,
-                                  static_cast<int64_t>(static_cast<float>(pixel.y) / geometry.scale_y()));
-      pixel.x = std::min<int64_t>(geometry.original_width - 1,
-                                  static_cast<int64_t>(static_cast<float>(pixel.x) / geometry.scale_x()));
-      counted.push_back(pixel);
-    }
-  }
-  return counted;
-}
 
 namespace {
 
@@ -174,7 +143,7 @@ PrmValidation validate(PrmClassifier& model, const DatasetSplit& split, const Pr
       for (int64_t k = 0; k < classes; ++k) predicted[static_cast<size_t>(k)] = logits[n * classes + k] >= 0.0f;
       const std::vector<PixelPeak> peaks = image_peaks(inference, maps, static_cast<int64_t>(n), predicted,
                                                        category_ids, batch->geometry[n], batch->images.shape(),
-                                                       options.peak_fraction, model.backbone().stride(5));
+                                                       options.peaks, model.backbone().stride(5));
       validation.peaks += peak_quality(instances[id], image.height, image.width, peaks);
       // The same with the image-level label's classes: what the pseudo masks of a
       // training image start from, the localisation without the classification's errors.
@@ -183,7 +152,7 @@ PrmValidation validate(PrmClassifier& model, const DatasetSplit& split, const Pr
       validation.labelled_peaks +=
           peak_quality(instances[id], image.height, image.width,
                        image_peaks(inference, maps, static_cast<int64_t>(n), labelled, category_ids, batch->geometry[n],
-                                   batch->images.shape(), options.peak_fraction, model.backbone().stride(5)));
+                                   batch->images.shape(), options.peaks, model.backbone().stride(5)));
     }
   }
   const int64_t images = static_cast<int64_t>(labels.size()) / classes;
@@ -212,19 +181,6 @@ void log_validation(const std::string& path, int64_t step, const PrmValidation& 
 }
 
 }  // namespace
-
-PixelPeak peak_to_pixel(int64_t category_id, int64_t y, int64_t x, int64_t map_height, int64_t map_width,
-                        int factor, int64_t stride, int64_t height, int64_t width) {
-  // align_corners: up-grid row y is map row y (h - 1) / (h f - 1).
-  auto to_pixel = [&](int64_t up, int64_t size, int64_t limit) {
-    const double cell = size > 1 && factor > 1 ? static_cast<double>(up) * static_cast<double>(size - 1) /
-                                                     static_cast<double>(size * factor - 1)
-                                               : static_cast<double>(up) / factor;
-    const double pixel = static_cast<double>(stride) * cell;
-    return std::clamp<int64_t>(static_cast<int64_t>(std::lround(pixel)), 0, limit - 1);
-  };
-  return PixelPeak{category_id, to_pixel(y, map_height, height), to_pixel(x, map_width, width)};
-}
 
 PrmTrainingResult train_prm(const PrmTrainingOptions& options) {
   check_options(options);
@@ -299,7 +255,7 @@ PrmTrainingResult train_prm(const PrmTrainingOptions& options) {
   if (options.pseudo_masks.enabled && result.outcome.status == TrainingOutcome::Status::completed) {
     PseudoMaskStepOptions pseudo = options.pseudo_masks;
     pseudo.device = options.device;
-    pseudo.peak_fraction = options.peak_fraction;  // one peak rule for val and pseudo masks
+    pseudo.peaks = options.peaks;  // one peak rule for val and pseudo masks
     const std::string name = std::string("pseudo_masks-") + pseudo_masks::selection_name(pseudo.selection.selection) + ".json";
     result.pseudo_masks = make_pseudo_masks(model, train, pseudo, (fs::path(options.out_dir) / name).string());
     result.made_pseudo_masks = true;
@@ -308,7 +264,7 @@ PrmTrainingResult train_prm(const PrmTrainingOptions& options) {
     FigureStepOptions figures = options.figures;
     figures.selection = options.pseudo_masks.selection;
     figures.proposals = options.pseudo_masks.proposals;
-    figures.peak_fraction = options.peak_fraction;
+    figures.peaks = options.peaks;
     figures.device = options.device;
     result.figures = make_figures(model, train, figures, (fs::path(options.out_dir) / "figures").string());
   }

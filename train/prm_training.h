@@ -35,6 +35,7 @@
 #include "train/classification_metrics.h"
 #include "train/figure_step.h"
 #include "train/peak_quality.h"
+#include "train/peak_rule.h"
 #include "train/prm_baseline_step.h"
 #include "train/pseudo_mask_step.h"
 #include "train/solver.h"
@@ -54,7 +55,9 @@ struct PrmTrainingOptions {
   Normalization norm = Normalization::batch_norm;
   std::string weights;  // backbone weights (safetensors, torchvision keys); "" = from scratch
   int upsample_factor = 8;   // the class maps' upsampling at inference (PRM's sub-pixel locating)
-  float peak_fraction = 0.25f;  // val: peaks >= this x their map's maximum count
+  // The peaks that count (train/peak_rule.h), for val, pseudo masks, figures and the
+  // baseline's response maps alike.
+  PeakRule peaks;
   // The inference peaks' window on the upsampled grid (odd; PRM: 3, which on a x8 map is
   // about the class map's own 3x3 cells); f (2 r) + 1 keeps one peak within r cells.
   int peak_window = 3;
@@ -121,26 +124,5 @@ struct PrmTrainingResult {
 // Trains (or resumes) as described above; throws on bad options, a missing or bad
 // dataset (naming the file and how to make one) and I/O errors.
 PrmTrainingResult train_prm(const PrmTrainingOptions& options);
-
-// The peaks of image n of an inference batch that count, in the pixels of its original
-// image: for each class k with present[k] (the classes predicted present, for the val
-// split's peak quality; the image-level label, for pseudo masks), the peaks of its
-// upsampled map whose value is >= peak_fraction x the map's maximum (a map whose
-// maximum is not positive: the peaks at its maximum, so that every labelled class
-// gives its strongest peak). `maps` is the
-// batch's upsampled maps on the CPU, `images` the network input's shape, `stride` the
-// class maps' (ResNet::stride(5)).
-std::vector<PixelPeak> image_peaks(const PrmInference& inference, const Tensor& maps, int64_t n,
-                                   const std::vector<bool>& present, const std::vector<int64_t>& category_ids,
-                                   const data::ImageGeometry& geometry, const Shape& images, float peak_fraction,
-                                   int64_t stride);
-
-// The peak (y, x) of a map upsampled by `factor` with align corners from an (h, w)
-// class map of stride `stride`, as a pixel of the (height, width) network input: cell i
-// of the class map is centred on input pixel stride * i (every strided layer of the
-// ResNet, a k x k convolution or pool with padding k / 2, centres its output j on input
-// 2 j; a half-cell offset would move peaks by 15.5 pixels at stride 32).
-PixelPeak peak_to_pixel(int64_t category_id, int64_t y, int64_t x, int64_t map_height, int64_t map_width,
-                        int factor, int64_t stride, int64_t height, int64_t width);
 
 }  // namespace wise

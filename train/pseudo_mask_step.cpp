@@ -42,7 +42,7 @@ PseudoMaskReport make_pseudo_masks(PrmClassifier& model, const DatasetSplit& spl
       for (int64_t k = 0; k < classes; ++k) labelled[static_cast<size_t>(k)] = labels[n * classes + k] > 0.5f;
       std::vector<pseudo_masks::ClassPeak> peaks;
       for (const PixelPeak& peak : image_peaks(inference, maps, n, labelled, category_ids, batch.geometry[n],
-                                               batch.images.shape(), options.peak_fraction,
+                                               batch.images.shape(), options.peaks,
                                                model.backbone().stride(5))) {
         peaks.push_back({peak.category_id, peak.y, peak.x});
       }

@@ -6,8 +6,8 @@
 //
 //   peaks      for each image and each class in its image-level label (not the predicted
 //              classes: the labels are known for training images), the peaks of its x8
-//              upsampled class map >= peak_fraction x the map's maximum, in image pixels
-//              (train/prm_training.h's image_peaks, the rule the val peak quality uses)
+//              upsampled class map that train/peak_rule.h counts, in image pixels
+//              (image_peaks, the rule the val peak quality uses)
 //   proposals  proposals/proposal_run.h's proposals_for_image: selective search through
 //              the disk cache (keyed on code, options and pixels), or a precomputed folder
 //   pick       sample (Eq. 1, seeded per image and peak) or best
@@ -24,6 +24,7 @@
 #include "models/prm.h"
 #include "proposals/proposal_run.h"
 #include "pseudo_masks/pseudo_masks.h"
+#include "train/peak_rule.h"
 #include "train/weak_data.h"
 
 namespace wise {
@@ -33,7 +34,7 @@ struct PseudoMaskStepOptions {
   pseudo_masks::PseudoMaskOptions selection;
   proposals::ProposalRunOptions proposals;  // `images` is filled in from the split
   int64_t limit = 0;           // the first `limit` images of the split (0: all)
-  float peak_fraction = 0.25f;  // train_prm sets its own (PrmTrainingOptions::peak_fraction)
+  PeakRule peaks;  // train_prm sets its own (PrmTrainingOptions::peaks)
   int64_t batch_size = 16;
   Device device = Device::cpu;
 };

@@ -180,6 +180,34 @@ TEST_P(PrmParity, KeptPeaksReachTheirFractionOfTheMapsMaximum) {
   EXPECT_EQ(out.kept, expected);
 }
 
+// dominant_peaks keeps a peak only where no other class passing the class threshold (here
+// every class) has a higher upsampled map (checked on the fixture's maps).
+TEST_P(PrmParity, DominantPeaksAreTheHighestMapOfTheClassesPassingTheThreshold) {
+  PrmConfig config = fixture_config(Normalization::frozen_batch_norm);
+  config.class_threshold = -std::numeric_limits<float>::infinity();  // every class competes
+  config.peak_threshold = -std::numeric_limits<float>::infinity();
+  config.dominant_peaks = true;
+  FixtureModel net(device(), config);
+  const PrmInference out = net.model.infer(net.images, false);
+  const std::vector<int64_t> peaks = net.fixture.int64s("infer.peaks");
+  const std::vector<float> maps = net.fixture.floats("infer.upsampled");
+  std::vector<int64_t> expected;
+  int64_t outscored = 0;
+  for (size_t p = 0; p < peaks.size() / 4; ++p) {
+    const int64_t n = peaks[4 * p], c = peaks[4 * p + 1], y = peaks[4 * p + 2], x = peaks[4 * p + 3];
+    bool highest = true;
+    for (int64_t j = 0; j < 3; ++j) {
+      if (j != c && maps[((n * 3 + j) * 24 + y) * 24 + x] > maps[((n * 3 + c) * 24 + y) * 24 + x])
+        highest = false;
+    }
+    if (highest) expected.push_back(static_cast<int64_t>(p));
+    else ++outscored;
+  }
+  EXPECT_FALSE(expected.empty());
+  EXPECT_GT(outscored, 0);  // the rule is exercised
+  EXPECT_EQ(out.kept, expected);
+}
+
 // A batch_norm backbone runs its running statistics under the rule, folded like a frozen
 // one: the same maps as frozen_batch_norm with the same weights (and, after a training
 // forward, still the same: the rule never sees batch statistics).
