@@ -17,6 +17,17 @@ if(WISE_WARNINGS_AS_ERRORS)
     $<$<COMPILE_LANGUAGE:CXX>:-Werror>
     $<$<COMPILE_LANGUAGE:CUDA>:-Werror=all-warnings -Xcompiler=-Werror>)
 endif()
+if(WISE_SANITIZE)
+  # The test command's sanitizer build (scripts/test.sh): every wise object and binary,
+  # any undefined behaviour fatal. Third-party exceptions are per file and per check
+  # (data/CMakeLists.txt, kernels/CMakeLists.txt), each with its reason.
+  if(WISE_CUDA)
+    message(FATAL_ERROR "WISE_SANITIZE is for the CPU backend (-DWISE_CUDA=OFF)")
+  endif()
+  set(_wise_sanitizers -fsanitize=address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer)
+  target_compile_options(wise_compile_options INTERFACE ${_wise_sanitizers})
+  target_link_options(wise_compile_options INTERFACE ${_wise_sanitizers})
+endif()
 target_compile_definitions(wise_compile_options INTERFACE WISE_WITH_CUDA=$<BOOL:${WISE_CUDA}>)
 
 # wise_kernel_sources(<target> <file.cu>...): adds kernel sources to a target.

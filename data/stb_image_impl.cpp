@@ -1,5 +1,6 @@
-// The one translation unit that compiles stb_image and stb_image_write (Debian's
-// libstb-dev ships them header-only). data/image_io.cpp is their only user.
+// The one translation unit that compiles stb_image (Debian's libstb-dev ships it
+// header-only; its writer is data/stb_image_write_impl.cpp). data/image_io.cpp is its
+// only user.
 //
 // STBI_FAILURE_USERMSG makes stbi_failure_reason() return readable reasons ("bad png
 // sig", "Corrupt JPEG") instead of terse codes; stb keeps the reason thread-local, so
@@ -7,7 +8,6 @@
 // written for many compilers; its warnings are not ours to fix, and we build with
 // -Werror, so they are silenced here and only here.
 #define STB_IMAGE_IMPLEMENTATION
-#define STB_IMAGE_WRITE_IMPLEMENTATION
 #define STBI_FAILURE_USERMSG
 // Only the formats wise reads; fewer decoders, less attack surface for bad files.
 #define STBI_ONLY_JPEG
@@ -27,5 +27,4 @@
 #pragma GCC diagnostic ignored "-Wstringop-overflow"
 #pragma GCC diagnostic ignored "-Wdouble-promotion"
 #include <stb_image.h>
-#include <stb_image_write.h>
 #pragma GCC diagnostic pop

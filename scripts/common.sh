@@ -15,6 +15,14 @@ configure_cpu() {
     -DWISE_THRUST_INCLUDE_DIR=/usr/include -DWISE_WARNINGS_AS_ERRORS=ON > /dev/null
 }
 
+# configure_sanitize DIR: the CPU backend with AddressSanitizer + UBSan on every wise
+# target (-O2 with debug info: fast enough for the app tests' time limits, and stack
+# traces name lines). Leak checking stays on; any UB report is fatal.
+configure_sanitize() {
+  cmake -S "${root}" -B "$1" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DWISE_CUDA=OFF \
+    -DWISE_THRUST_INCLUDE_DIR=/usr/include -DWISE_WARNINGS_AS_ERRORS=ON -DWISE_SANITIZE=ON > /dev/null
+}
+
 # configure_cuda DIR: both backends; CI compiles for one architecture (90).
 configure_cuda() {
   cmake -S "${root}" -B "$1" -G Ninja -DCMAKE_BUILD_TYPE=Release -DWISE_CUDA=ON \

@@ -5,7 +5,10 @@
 #   2. CPU backend: build (warnings are errors), ctest
 #   3. CUDA backend: build for sm_90 (warnings are errors), ctest — CUDA rows
 #      are skipped with a message where there is no GPU, CPU rows run again
-#   4. libFuzzer on the safetensors header parser and the COCO reader (WISE_FUZZ_SECONDS
+#   4. CPU backend again under AddressSanitizer + UndefinedBehaviorSanitizer
+#      (WISE_SANITIZE: any report fails its test; the third-party exceptions are one
+#      check in one file each, named in kernels/ and data/CMakeLists.txt)
+#   5. libFuzzer on the safetensors header parser and the COCO reader (WISE_FUZZ_SECONDS
 #      each, default 30)
 # Prints each phase's time and ends with one summary line.
 set -euo pipefail
@@ -59,6 +62,14 @@ elif [[ "${CI:-}" == "true" ]]; then
 else
   echo "no nvcc: CUDA backend not built"
 fi
+
+phase "CPU backend under ASan + UBSan: build"
+configure_sanitize build/asan
+cmake --build build/asan -j "${jobs}"
+phase_done "CPU backend under ASan + UBSan: build"
+phase "CPU backend under ASan + UBSan: ctest"
+run_ctest build/asan "CPU backend under ASan + UBSan"
+phase_done "CPU backend under ASan + UBSan: ctest"
 
 phase "fuzz: safetensors header parser, COCO instances reader"
 if bash tests/fuzz/run_fuzz.sh "${WISE_FUZZ_SECONDS:-30}" > build/fuzz.log 2>&1; then
