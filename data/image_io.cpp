@@ -160,6 +160,11 @@ Image decode_image(const uint8_t* bytes, size_t size, const std::string& name, i
   if (!stbi_info_from_memory(bytes, length, &width, &height, &stored_channels)) {
     throw ImageError(name + ": cannot read image: " + reason_decode_fails(bytes, length));
   }
+  if (static_cast<int64_t>(width) * height > kMaxImagePixels) {
+    throw ImageError(name + ": cannot read image: its header says " + std::to_string(width) + " x " +
+                     std::to_string(height) + " pixels, more than wise decodes (" +
+                     std::to_string(kMaxImagePixels) + " pixels; data/image_io.h)");
+  }
   // Gray + alpha has no Image layout of its own; keeping the file's channels gives RGBA.
   const int wanted = channels != 0 ? channels : (stored_channels == 2 ? 4 : stored_channels);
   std::unique_ptr<stbi_uc, void (*)(void*)> decoded(

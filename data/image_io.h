@@ -6,6 +6,7 @@
 //   "data/shapes/images/000017.png: cannot read image: Corrupt PNG"
 #pragma once
 
+#include <cstdint>
 #include <stdexcept>
 #include <string>
 
@@ -17,6 +18,12 @@ class ImageError : public std::runtime_error {
  public:
   using std::runtime_error::runtime_error;
 };
+
+// The most pixels a decoder allocates for (8,192 x 16,384; a 4-channel image of it is
+// 512 MiB). PNG and JPEG compress flat areas a thousandfold, so a file of a few kilobytes
+// can claim a size no machine holds: the header is checked against this before any pixel
+// is decoded, and a larger image is a named error, not an allocation failure.
+inline constexpr int64_t kMaxImagePixels = int64_t{1} << 27;
 
 // channels: 0 keeps the file's own (1, 3 or 4; gray+alpha becomes RGBA); 1, 3 or 4
 // converts (RGB from gray replicates; alpha is dropped or set to 255).

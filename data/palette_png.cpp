@@ -67,10 +67,9 @@ std::string read_label_file(const std::string& path) {
 // Decodes `context->input` into the output vectors; false with the reason in
 // context->message on any failure. The vectors live in the caller's frame, so a
 // longjmp back here skips no destructor (see the top of the file).
-bool decode_palette_png(PngContext* context, int64_t* height, int64_t* width,
-                        std::vector<uint8_t>* indices,
-                        std::vector<std::array<uint8_t, 3>>* palette,
-                        std::vector<png_bytep>* row_pointers) {
+bool decode_into(PngContext* context, int64_t* height, int64_t* width,
+                 std::vector<uint8_t>* indices, std::vector<std::array<uint8_t, 3>>* palette,
+                 std::vector<png_bytep>* row_pointers) {
   if (context->input_size < 8 || png_sig_cmp(context->input, 0, 8) != 0) {
     std::snprintf(context->message, sizeof(context->message), "not a PNG file (bad signature)");
     return false;
@@ -100,6 +99,15 @@ bool decode_palette_png(PngContext* context, int64_t* height, int64_t* width,
                   "not a label map: expected a palette PNG (or 8-bit gray), found PNG colour "
                   "type %d with %d-bit samples",
                   color_type, bit_depth);
+    png_destroy_read_struct(&png, &info, nullptr);
+    return false;
+  }
+  if (static_cast<int64_t>(rows) * columns > kMaxImagePixels) {
+    std::snprintf(context->message, sizeof(context->message),
+                  "its header says %u x %u pixels, more than wise decodes (%lld pixels; "
+                  "data/image_io.h)",
+                  static_cast<unsigned>(columns), static_cast<unsigned>(rows),
+                  static_cast<long long>(kMaxImagePixels));
     png_destroy_read_struct(&png, &info, nullptr);
     return false;
   }
@@ -183,18 +191,22 @@ std::vector<std::array<uint8_t, 3>> voc_palette() {
   return palette;
 }
 
-IndexedImage read_palette_png(const std::string& path) {
-  const std::string bytes = read_label_file(path);
+IndexedImage decode_palette_png(const uint8_t* bytes, size_t size, const std::string& name) {
   PngContext context;
-  context.input = reinterpret_cast<const uint8_t*>(bytes.data());
-  context.input_size = bytes.size();
+  context.input = bytes;
+  context.input_size = size;
   IndexedImage image;
   std::vector<png_bytep> row_pointers;
-  if (!decode_palette_png(&context, &image.height, &image.width, &image.indices,
-                          &image.palette, &row_pointers)) {
-    throw ImageError(path + ": cannot read palette PNG: " + context.message);
+  if (!decode_into(&context, &image.height, &image.width, &image.indices, &image.palette,
+                   &row_pointers)) {
+    throw ImageError(name + ": cannot read palette PNG: " + context.message);
   }
   return image;
+}
+
+IndexedImage read_palette_png(const std::string& path) {
+  const std::string bytes = read_label_file(path);
+  return decode_palette_png(reinterpret_cast<const uint8_t*>(bytes.data()), bytes.size(), path);
 }
 
 void write_palette_png(const IndexedImage& image, const std::string& path) {

@@ -6,6 +6,7 @@
 #pragma once
 
 #include <array>
+#include <cstddef>
 #include <cstdint>
 #include <string>
 #include <vector>
@@ -24,7 +25,10 @@ std::vector<std::array<uint8_t, 3>> voc_palette();
 
 // Throws ImageError (data/image_io.h) naming the file when it is missing, corrupt, or
 // not a palette PNG (a gray 8-bit PNG is accepted and read as indices).
+// A label map larger than kMaxImagePixels (data/image_io.h) is refused from its header.
 IndexedImage read_palette_png(const std::string& path);
+// The same from bytes already in memory; `name` is used in error messages.
+IndexedImage decode_palette_png(const uint8_t* bytes, size_t size, const std::string& name);
 // Written atomically (temporary file + rename); an empty palette writes voc_palette().
 void write_palette_png(const IndexedImage& image, const std::string& path);
 

@@ -12,6 +12,8 @@
 #include <functional>
 #include <random>
 
+#include "tests/support/oversized_png.h"
+
 namespace wise::data {
 namespace {
 
@@ -227,6 +229,15 @@ TEST(ImageIo, BadFilesNameTheFileAndTheReason) {
                      {"missing.jpg", "No such file"});
   const uint8_t junk[] = {1, 2, 3};
   expect_image_error([&] { decode_image(junk, sizeof(junk), "junk bytes"); }, {"junk bytes"});
+}
+
+// 16,384 x 12,288 passes stb's own header limits (under 2^30 bytes at 4 channels) but not
+// kMaxImagePixels: refused from the header, before stb allocates for the pixels.
+TEST(ImageIo, AHeaderClaimingTooManyPixelsIsRefusedBeforeDecoding) {
+  const std::string png = testing::png_claiming(16384, 12288, 2);
+  expect_image_error(
+      [&] { decode_image(reinterpret_cast<const uint8_t*>(png.data()), png.size(), "huge.png"); },
+      {"huge.png", "16384 x 12288 pixels", "more than wise decodes", std::to_string(kMaxImagePixels)});
 }
 
 TEST(ImageIo, BadArgumentsAreRejected) {

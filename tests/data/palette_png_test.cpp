@@ -13,6 +13,7 @@
 #include <random>
 
 #include "data/image_io.h"
+#include "tests/support/oversized_png.h"
 
 namespace wise::data {
 namespace {
@@ -146,6 +147,20 @@ TEST(PaletteBadInput, UnreadableFilesNameTheFile) {
   expect_image_error([] { read_palette_png(image_file("empty.png")); }, {"empty.png", "not a PNG"});
   expect_image_error([] { read_palette_png(image_file("rgb.png")); },
                      {"rgb.png", "expected a palette PNG", "colour type 2"});
+}
+
+// A few dozen bytes claiming 16,384 x 12,288 indices: a named error from the header,
+// not a 200 MB allocation; decode_palette_png reads from memory as read_palette_png does.
+TEST(PaletteBadInput, AHeaderClaimingTooManyPixelsIsRefusedBeforeDecoding) {
+  const std::string png = testing::png_claiming(16384, 12288, 3);
+  expect_image_error(
+      [&] { decode_palette_png(reinterpret_cast<const uint8_t*>(png.data()), png.size(), "huge_labels.png"); },
+      {"huge_labels.png", "16384 x 12288 pixels", "more than wise decodes"});
+  // Within the limit the same construction reaches libpng's data check instead.
+  const std::string small = testing::png_claiming(4, 3, 3);
+  expect_image_error(
+      [&] { decode_palette_png(reinterpret_cast<const uint8_t*>(small.data()), small.size(), "small_labels.png"); },
+      {"small_labels.png", "cannot read palette PNG"});
 }
 
 TEST(PaletteBadInput, WritingChecksTheLabelMap) {
