@@ -15,6 +15,7 @@
 #include <stb_image_write.h>
 
 #include "data/atomic_file.h"
+#include "data/jpeg_guard.h"
 
 namespace wise::data {
 namespace {
@@ -95,6 +96,23 @@ std::string read_image_file(const std::string& path) {
   }
 }
 
+// stbi_info builds the Huffman tables of the segments before a JPEG's frame header
+// (jpeg_guard.h), so those are checked first. They sit in the first kilobytes of every
+// real file: the first 64 KiB are read, and the whole file only when no frame header is in them.
+void check_jpeg_header_tables(std::FILE* file, const std::string& path) {
+  constexpr size_t kPrefix = size_t{1} << 16;
+  std::string prefix(kPrefix, '\0');
+  const size_t got = std::fread(prefix.data(), 1, kPrefix, file);
+  std::rewind(file);
+  JpegGuardResult guard =
+      check_jpeg_huffman_tables(reinterpret_cast<const uint8_t*>(prefix.data()), got, /*stop_at_frame=*/true);
+  if (!guard.problem && !guard.reached_frame && got == kPrefix) {
+    const std::string whole = read_image_file(path);
+    guard = check_jpeg_huffman_tables(reinterpret_cast<const uint8_t*>(whole.data()), whole.size(), true);
+  }
+  if (guard.problem) throw ImageError(path + ": cannot read image header: corrupt JPEG: " + *guard.problem);
+}
+
 void write_image_file(const std::string& path, const std::vector<uint8_t>& bytes, bool sync = true) {
   try {
     write_file_atomically(path, std::string(bytes.begin(), bytes.end()), sync);
@@ -156,6 +174,9 @@ Image decode_image(const uint8_t* bytes, size_t size, const std::string& name, i
                      " bytes is more than stb_image accepts (2 GiB)");
   }
   const int length = static_cast<int>(size);
+  // Before any stb call: even stbi_info builds the Huffman tables it meets (jpeg_guard.h).
+  const JpegGuardResult guard = check_jpeg_huffman_tables(bytes, size, /*stop_at_frame=*/false);
+  if (guard.problem) throw ImageError(name + ": cannot read image: corrupt JPEG: " + *guard.problem);
   int width = 0, height = 0, stored_channels = 0;
   if (!stbi_info_from_memory(bytes, length, &width, &height, &stored_channels)) {
     throw ImageError(name + ": cannot read image: " + reason_decode_fails(bytes, length));
@@ -189,6 +210,7 @@ Image load_image(const std::string& path, int channels) {
 
 ImageHeader read_image_header(const std::string& path) {
   File file = open_for_reading(path);
+  check_jpeg_header_tables(file.get(), path);
   int width = 0, height = 0, channels = 0;
   if (!stbi_info_from_file(file.get(), &width, &height, &channels)) {
     // The failure path only: read the whole file for a precise reason (see above).

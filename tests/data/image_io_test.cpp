@@ -9,6 +9,7 @@
 
 #include <cmath>
 #include <filesystem>
+#include <fstream>
 #include <functional>
 #include <random>
 
@@ -238,6 +239,33 @@ TEST(ImageIo, AHeaderClaimingTooManyPixelsIsRefusedBeforeDecoding) {
   expect_image_error(
       [&] { decode_image(reinterpret_cast<const uint8_t*>(png.data()), png.size(), "huge.png"); },
       {"huge.png", "16384 x 12288 pixels", "more than wise decodes", std::to_string(kMaxImagePixels)});
+}
+
+// A JPEG whose DHT table declares 16 x 255 codes: Debian's stb would write them past its
+// 256-entry tables (data/jpeg_guard.h). Refused, naming the file, by the decoder and by
+// the header read, which stb's header parse would reach too.
+TEST(ImageIo, AJpegHuffmanTableOfMoreThan256CodesIsRefusedBeforeStb) {
+  std::string jpeg = "\xFF\xD8\xFF\xC4";
+  const size_t codes = 16 * 255, length = 2 + 17 + codes;
+  jpeg += static_cast<char>(length >> 8);
+  jpeg += static_cast<char>(length & 0xFF);
+  jpeg += '\x00';                                      // DC table 0
+  jpeg += std::string(16, static_cast<char>(0xFF));  // 255 codes of every length
+  jpeg += std::string(codes, '\x01');
+  jpeg += "\xFF\xD9";
+  expect_image_error(
+      [&] { decode_image(reinterpret_cast<const uint8_t*>(jpeg.data()), jpeg.size(), "hostile.jpg"); },
+      {"hostile.jpg", "corrupt JPEG", "declares 4080 codes"});
+  ScratchFolder folder("hostile_jpeg");
+  {
+    std::ofstream out(folder.file("hostile.jpg"), std::ios::binary);
+    out << jpeg;
+  }
+  expect_image_error([&] { read_image_header(folder.file("hostile.jpg")); },
+                     {"hostile.jpg", "cannot read image header", "declares 4080 codes"});
+  // The committed photo's tables pass, header and pixels.
+  EXPECT_EQ(read_image_header(image_file("photo.jpg")).channels, 3);
+  EXPECT_GT(load_image(image_file("photo.jpg")).pixels.size(), 0u);
 }
 
 TEST(ImageIo, BadArgumentsAreRejected) {

@@ -1,7 +1,6 @@
 #!/usr/bin/env bash
-# Builds the fuzz targets (a separate CMake project, tests/fuzz: the safetensors header
-# parser and the COCO instances reader) and runs each for the given number of seconds
-# (default 30). Exits non-zero if libFuzzer finds a crash; the reproducer is left in
+# Builds the fuzz targets (a separate CMake project, tests/fuzz: one per reader, listed
+# at the end) and runs each for the given number of seconds (default 30). Exits non-zero if libFuzzer finds a crash; the reproducer is left in
 # build/fuzz/artifacts/.
 #   tests/fuzz/run_fuzz.sh [seconds]
 # The committed seeds are copied to build/fuzz/corpus first: libFuzzer adds the inputs it
@@ -20,7 +19,7 @@ if ! command -v "${compiler}" > /dev/null; then
 fi
 
 cmake -S "${root}/tests/fuzz" -B "${build}" -DCMAKE_CXX_COMPILER="${compiler}" > /dev/null
-cmake --build "${build}" --target fuzz_safetensors_header fuzz_coco_dataset
+cmake --build "${build}"
 
 # run TARGET CORPUS MAX_LEN: one target on a copy of its committed seeds.
 # -rss_limit_mb: a header may legally ask for up to 100 MB; anything near 2 GB is a bug.
@@ -35,3 +34,8 @@ run() {
 }
 run fuzz_safetensors_header safetensors_header 4096
 run fuzz_coco_dataset coco_dataset 8192
+run fuzz_coco_results coco_results 8192
+run fuzz_rle rle 1024
+run fuzz_images images 65536
+run fuzz_shapes_config shapes_config 8192
+run fuzz_proposals proposals 8192
