@@ -210,7 +210,7 @@ Image load_image(const std::string& path, int channels) {
 
 ImageHeader read_image_header(const std::string& path) {
   File file = open_for_reading(path);
-  check_jpeg_header_tables(file.get(), path);
+  check_jpeg_header_tables(file.get(), path);  // before stbi_info parses any table
   int width = 0, height = 0, channels = 0;
   if (!stbi_info_from_file(file.get(), &width, &height, &channels)) {
     // The failure path only: read the whole file for a precise reason (see above).

@@ -5,6 +5,7 @@
 #   scripts/bench.sh conv-backends           # oneDNN vs im2col + OpenBLAS, at 1 and 2 threads
 #   scripts/bench.sh kernels [driver options] # detection kernels (issue 13) vs torchvision & co.
 #   scripts/bench.sh backbone [driver options] # ResNet-50 and ResNet-50-FPN vs torchvision (issue 15)
+#   scripts/bench.sh evaluate [options]      # evaluate vs pycocotools' COCOeval, time and memory (issue 22)
 #
 # Run on an idle machine: with 2 cores, anything else running (a build, a
 # helper) spoils the timings; each table prints an sgemm probe before and after.
@@ -35,8 +36,16 @@ case "${what}" in
     cmake --build build/cpu -j "${jobs}" --target wise_bench_backbone
     /usr/bin/python3 benchmarks/backbone_vs_torch.py --binary build/cpu/apps/wise_bench_backbone "$@"
     ;;
+  evaluate)
+    cmake --build build/cpu -j "${jobs}" --target evaluate
+    # pycocotools (and numpy) from PyPI in a venv of their own; .venv* is git-ignored.
+    [[ -x .venv-pycocotools/bin/python ]] || python3 -m venv .venv-pycocotools
+    .venv-pycocotools/bin/python -c "import pycocotools" 2>/dev/null ||
+      .venv-pycocotools/bin/python -m pip install --quiet pycocotools
+    .venv-pycocotools/bin/python benchmarks/evaluate_vs_pycocotools.py --binary build/cpu/apps/evaluate "$@"
+    ;;
   *)
-    echo "usage: scripts/bench.sh conv|conv-backends|kernels|backbone [options]" >&2
+    echo "usage: scripts/bench.sh conv|conv-backends|kernels|backbone|evaluate [options]" >&2
     exit 2
     ;;
 esac

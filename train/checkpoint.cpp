@@ -107,7 +107,7 @@ CheckpointMetadata parse_metadata(const std::map<std::string, std::string>& meta
     const bool valid = state.is_object() && state.contains("seed") && state.contains("offset") &&
                        state["seed"].is_number_unsigned() && state["offset"].is_number_unsigned();
     require(valid, path, ": checkpoint generator \"", name,
-            "\" must be {\"seed\": <uint64>, \"offset\": <uint64>}, got ", state.dump());
+            "\" must be {\"seed\": <uint64>, \"offset\": <uint64>}, got ", data::describe_json(state));
     parsed.generators[name] = Generator{state["seed"].get<uint64_t>(), state["offset"].get<uint64_t>()};
   }
   return parsed;

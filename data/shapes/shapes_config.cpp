@@ -110,7 +110,7 @@ class FieldReader {
   [[noreturn]] void fail(const std::string& path, const std::string& expected,
                          const json& found) const {
     throw std::invalid_argument(source_ + ": field \"" + path + "\": " + expected + ", found " +
-                                found.dump());
+                                describe_json(found));
   }
 
   const std::string& source() const { return source_; }

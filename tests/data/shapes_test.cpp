@@ -364,6 +364,12 @@ TEST(ShapesConfigErrors, NameTheFileAndFieldAndWhatWasExpected) {
                {"instances", "min <= max"});
   expect_error(config_error(replace_once(text, "\"seed\": 20261101", "\"seed\": -1")),
                {"train.seed", "non-negative integer"});
+  // A wrong value is quoted by its type and a short prefix, however large it is.
+  std::string huge = "[0";
+  for (int i = 1; i < 10000; ++i) huge += ", " + std::to_string(i);
+  const std::string error = config_error(replace_once(text, "\"image_height\": 192", "\"image_height\": " + huge + "]"));
+  expect_error(error, {"image_height", "expected an integer", "array [0,1,2"});
+  EXPECT_LT(error.size(), 300u) << error;
 }
 
 TEST(ShapesConfigErrors, UnknownNamesAndMissingFilesAreNamed) {
