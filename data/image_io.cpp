@@ -15,7 +15,7 @@
 #include <stb_image_write.h>
 
 #include "data/atomic_file.h"
-#include "data/jpeg_guard.h"
+#include "data/stb_guard.h"
 
 namespace wise::data {
 namespace {
@@ -97,7 +97,7 @@ std::string read_image_file(const std::string& path) {
 }
 
 // stbi_info builds the Huffman tables of the segments before a JPEG's frame header
-// (jpeg_guard.h), so those are checked first. They sit in the first kilobytes of every
+// (stb_guard.h), so those are checked first. They sit in the first kilobytes of every
 // real file: the first 64 KiB are read, and the whole file only when no frame header is in them.
 void check_jpeg_header_tables(std::FILE* file, const std::string& path) {
   constexpr size_t kPrefix = size_t{1} << 16;
@@ -174,9 +174,12 @@ Image decode_image(const uint8_t* bytes, size_t size, const std::string& name, i
                      " bytes is more than stb_image accepts (2 GiB)");
   }
   const int length = static_cast<int>(size);
-  // Before any stb call: even stbi_info builds the Huffman tables it meets (jpeg_guard.h).
+  // Before any stb call: even stbi_info builds the Huffman tables it meets (stb_guard.h).
   const JpegGuardResult guard = check_jpeg_huffman_tables(bytes, size, /*stop_at_frame=*/false);
   if (guard.problem) throw ImageError(name + ": cannot read image: corrupt JPEG: " + *guard.problem);
+  if (const auto problem = check_png_chunk_lengths(bytes, size)) {
+    throw ImageError(name + ": cannot read image: corrupt PNG: " + *problem);
+  }
   int width = 0, height = 0, stored_channels = 0;
   if (!stbi_info_from_memory(bytes, length, &width, &height, &stored_channels)) {
     throw ImageError(name + ": cannot read image: " + reason_decode_fails(bytes, length));

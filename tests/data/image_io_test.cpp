@@ -217,7 +217,7 @@ TEST(ImageIo, BadFilesNameTheFileAndTheReason) {
   expect_image_error([] { load_image(image_file("missing.png")); },
                      {"missing.png", "No such file or directory"});
   expect_image_error([] { load_image(image_file("truncated.png")); },
-                     {"truncated.png", "cannot read image", "Corrupt PNG"});
+                     {"truncated.png", "cannot read image", "corrupt PNG", "IDAT chunk", "truncated PNG"});
   expect_image_error([] { load_image(image_file("not_an_image.jpg")); },
                      {"not_an_image.jpg", "not of any known type"});
   expect_image_error([] { load_image(image_file("corrupt.jpg")); },
@@ -242,7 +242,7 @@ TEST(ImageIo, AHeaderClaimingTooManyPixelsIsRefusedBeforeDecoding) {
 }
 
 // A JPEG whose DHT table declares 16 x 255 codes: Debian's stb would write them past its
-// 256-entry tables (data/jpeg_guard.h). Refused, naming the file, by the decoder and by
+// 256-entry tables (data/stb_guard.h). Refused, naming the file, by the decoder and by
 // the header read, which stb's header parse would reach too.
 TEST(ImageIo, AJpegHuffmanTableOfMoreThan256CodesIsRefusedBeforeStb) {
   std::string jpeg = "\xFF\xD8\xFF\xC4";
@@ -266,6 +266,17 @@ TEST(ImageIo, AJpegHuffmanTableOfMoreThan256CodesIsRefusedBeforeStb) {
   // The committed photo's tables pass, header and pixels.
   EXPECT_EQ(read_image_header(image_file("photo.jpg")).channels, 3);
   EXPECT_GT(load_image(image_file("photo.jpg")).pixels.size(), 0u);
+}
+
+// A valid 4 x 3 header, then an IDAT chunk declaring 2^31 - 1 bytes that are not there: stb
+// would allocate for the declared length before reading (data/stb_guard.h).
+TEST(ImageIo, APngChunkLongerThanTheFileIsRefusedBeforeStbAllocates) {
+  std::string png = testing::png_claiming(4, 3, 2);
+  png.resize(png.find("IDAT") - 4);  // keep signature and IHDR
+  png += testing::big_endian32(0x7FFFFFFFu) + "IDAT" + std::string(40, '\x01');
+  expect_image_error(
+      [&] { decode_image(reinterpret_cast<const uint8_t*>(png.data()), png.size(), "long_chunk.png"); },
+      {"long_chunk.png", "corrupt PNG", "IDAT chunk at byte 33 declares 2147483647 bytes", "40 left"});
 }
 
 TEST(ImageIo, BadArgumentsAreRejected) {
