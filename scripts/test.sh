@@ -6,9 +6,9 @@
 #   3. CUDA backend: build for sm_90 (warnings are errors), ctest — CUDA rows
 #      are skipped with a message where there is no GPU, CPU rows run again
 #   4. CPU backend again under AddressSanitizer + UndefinedBehaviorSanitizer
-#      (WISE_SANITIZE: any report fails its test; the third-party exceptions are one
-#      check in one file each, named in kernels/ and data/CMakeLists.txt)
-#   5. libFuzzer on the safetensors header parser and the COCO reader (WISE_FUZZ_SECONDS
+#      (WISE_SANITIZE: any report fails its test; the third-party exceptions are named
+#      checks in one file each, in kernels/ and data/CMakeLists.txt; docs/reliability.md)
+#   5. libFuzzer on every reader (tests/fuzz: seven targets, WISE_FUZZ_SECONDS
 #      each, default 30)
 # Prints each phase's time and ends with one summary line.
 set -euo pipefail
@@ -71,7 +71,7 @@ phase "CPU backend under ASan + UBSan: ctest"
 run_ctest build/asan "CPU backend under ASan + UBSan"
 phase_done "CPU backend under ASan + UBSan: ctest"
 
-phase "fuzz: safetensors header parser, COCO instances reader"
+phase "fuzz: every reader's target (tests/fuzz/run_fuzz.sh)"
 if bash tests/fuzz/run_fuzz.sh "${WISE_FUZZ_SECONDS:-30}" > build/fuzz.log 2>&1; then
   passed=$((passed + 1))
   grep -E "^(stat::number_of_executed_units|Done)" build/fuzz.log || true
