@@ -42,6 +42,8 @@ void print_usage(std::FILE* stream) {
                "  --weights FILE        backbone weights (safetensors, torchvision keys; e.g. from\n"
                "                        train_classifier --export-body)\n"
                "  --upsample N          class maps' upsampling before peak finding at inference (default %d)\n"
+               "  --training-peak-fraction F  training PSL: a score averages the peaks >= F x the map's\n"
+               "                        maximum (default 0: PRM's, those >= the map's lower median)\n"
                "  --peak-fraction F     peaks >= F x their map's maximum count, for val and pseudo masks (default %g)\n"
                "  --dominant-peaks      only peaks where their class's map is the highest of the present classes'\n"
                "  --peak-window W       inference peaks: maxima of W x W windows of the upsampled maps (odd;\n"
@@ -70,7 +72,13 @@ void print_usage(std::FILE* stream) {
                "pseudo masks (WISE Eq. 1, after training, on the train split):\n"
                "  --pseudo-masks        write <out>/pseudo_masks-<selection>.json and their mAP vs the train masks\n"
                "  --selection NAME      sample (Eq. 1, the default) or best (the released code's)\n"
+               "  --pseudo-weighting W  candidates weighted by objectness (Eq. 1, the default) or class_map\n"
+               "                        (objectness x the share of the proposal its class's map supports)\n"
                "  --pseudo-seed S       Eq. 1's seed (default 0)\n"
+               "  --pseudo-nms T        suppress a pseudo mask of IoU >= T with a better-scored one of its class\n"
+               "                        in its image (default 0: off, as WISE)\n"
+               "  --pseudo-score NAME   each pseudo mask's score in its mAP: class_map (the mean of its class's\n"
+               "                        normalised map over the mask; the default) or objectness (its proposal's)\n"
                "  --pseudo-limit N      only the first N train images (default: all)\n"
                "  --proposal-cache DIR  selective search's per-image cache (default: <out>/proposals)\n"
                "  --proposals DIR       precomputed proposals (<image_id>.json) instead of selective search\n"
@@ -120,6 +128,8 @@ Invocation parse_command_line(int argc, char** argv) {
       options.weights = args.value();
     } else if (args.is("--upsample")) {
       options.upsample_factor = static_cast<int>(args.integer(1));
+    } else if (args.is("--training-peak-fraction")) {
+      options.training_peak_fraction = static_cast<float>(args.number());
     } else if (args.is("--peak-window")) {
       options.peak_window = static_cast<int>(args.integer(1));
     } else if (args.is("--peak-fraction")) {
@@ -164,6 +174,12 @@ Invocation parse_command_line(int argc, char** argv) {
       options.pseudo_masks.enabled = true;
     } else if (args.is("--selection")) {
       options.pseudo_masks.selection.selection = wise::pseudo_masks::parse_selection(args.value());
+    } else if (args.is("--pseudo-weighting")) {
+      options.pseudo_masks.weighting = parse_pseudo_mask_weighting(args.value());
+    } else if (args.is("--pseudo-nms")) {
+      options.pseudo_masks.nms_threshold = args.number();
+    } else if (args.is("--pseudo-score")) {
+      options.pseudo_masks.score = parse_pseudo_mask_score(args.value());
     } else if (args.is("--pseudo-seed")) {
       options.pseudo_masks.selection.seed = static_cast<uint64_t>(args.integer(0));
     } else if (args.is("--pseudo-limit")) {

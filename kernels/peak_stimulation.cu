@@ -8,10 +8,21 @@
 namespace wise::kernels {
 
 void peak_thresholds(Device device, const float* maps, int64_t planes, int64_t plane_size,
-                     PeakThresholdMode mode, float fixed_value, float* scratch, float* thresholds) {
-  if (mode != PeakThresholdMode::median) {
-    const float value = mode == PeakThresholdMode::fixed ? fixed_value : -HUGE_VALF;
-    parallel_for(device, planes, [=] WISE_HD(int64_t plane) { thresholds[plane] = value; });
+                     PeakThresholdMode mode, float value, float* scratch, float* thresholds) {
+  if (mode == PeakThresholdMode::fixed || mode == PeakThresholdMode::none) {
+    const float cut = mode == PeakThresholdMode::fixed ? value : -HUGE_VALF;
+    parallel_for(device, planes, [=] WISE_HD(int64_t plane) { thresholds[plane] = cut; });
+    return;
+  }
+  if (mode == PeakThresholdMode::fraction_of_max) {
+    // One thread per map. A map whose maximum is not positive keeps the maximum as its
+    // threshold (f x a negative maximum would exceed it, leaving no peak).
+    parallel_for(device, planes, [=] WISE_HD(int64_t plane) {
+      const float* map = maps + plane * plane_size;
+      float maximum = map[0];
+      for (int64_t i = 1; i < plane_size; ++i) maximum = max_of(maximum, map[i]);
+      thresholds[plane] = maximum > 0.0f ? value * maximum : maximum;
+    }, plane_size);
     return;
   }
   // One thread per map: copy it, then select torch.median's lower middle element.

@@ -10,7 +10,9 @@
 //                     tied maxima only the FIRST in scan order is a peak) or NaN;
 //               and M[y, x] >= threshold(n, c).
 //   threshold:  the lower median of M (torch.median: sorted element (H W - 1) / 2), a
-//               fixed value, or -inf (no filter).
+//               fixed value, a fraction f of M's maximum (the float product f max M when
+//               max M > 0, else max M itself: the maximum is always a peak), or -inf (no
+//               filter).
 //   score[n, c] = (1 / K) sum over the K peaks of M[y, x]  (summed in double in row-major
 //               order, rounded once); 0 when K = 0. With the median or no threshold K >= 1:
 //               the first occurrence of the map's maximum is always a peak.
@@ -35,7 +37,7 @@
 namespace wise::kernels {
 
 // How the per-map threshold is chosen.
-enum class PeakThresholdMode : int { median = 0, fixed = 1, none = 2 };
+enum class PeakThresholdMode : int { median = 0, fixed = 1, none = 2, fraction_of_max = 3 };
 
 // The k-th smallest of values[0..n) (n > 0, 0 <= k < n); reorders values.
 WISE_HD inline float select_kth_smallest(float* values, int64_t n, int64_t k) {
@@ -91,10 +93,11 @@ WISE_HD inline bool is_window_argmax(const float* plane, int64_t H, int64_t W, i
   return best_index == y * W + x;
 }
 
-// thresholds[m] for each of `planes` maps of plane_size elements. `scratch` holds
-// planes * plane_size floats (used by the median only).
+// thresholds[m] for each of `planes` maps of plane_size elements. `value` is the fixed
+// threshold or the fraction of the maximum. `scratch` holds planes * plane_size floats
+// (used by the median only).
 void peak_thresholds(Device device, const float* maps, int64_t planes, int64_t plane_size,
-                     PeakThresholdMode mode, float fixed_value, float* scratch, float* thresholds);
+                     PeakThresholdMode mode, float value, float* scratch, float* thresholds);
 
 // peak_mask (planes, H, W) = 1 at the peaks of maps (planes, H, W), else 0.
 void peak_find(Device device, const float* maps, const float* thresholds, int64_t planes,

@@ -15,6 +15,7 @@ kernels::PeakThresholdMode mode_of(PeakThreshold threshold) {
     case PeakThreshold::median: return kernels::PeakThresholdMode::median;
     case PeakThreshold::fixed: return kernels::PeakThresholdMode::fixed;
     case PeakThreshold::none: return kernels::PeakThresholdMode::none;
+    case PeakThreshold::fraction_of_max: return kernels::PeakThresholdMode::fraction_of_max;
   }
   return kernels::PeakThresholdMode::median;
 }

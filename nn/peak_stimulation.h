@@ -16,6 +16,9 @@ namespace wise {
 enum class PeakThreshold {
   median,  // >= the map's lower median (torch.median), PRM's training default
   fixed,   // >= threshold_value
+  fraction_of_max,  // >= threshold_value x the map's maximum when that is positive, else the
+                    // maximum: only a map's strong peaks make its score, so training does not
+                    // raise the weak ones (off the objects) that the median lets in
   none,    // every local maximum (PRM's peak_filter=None)
 };
 
@@ -28,7 +31,7 @@ enum class PeakGradient {
 struct PeakStimulationOptions {
   int window_size = 3;  // PRM's win_size: odd, >= 1
   PeakThreshold threshold = PeakThreshold::median;
-  float threshold_value = 0.0f;  // used by PeakThreshold::fixed
+  float threshold_value = 0.0f;  // PeakThreshold::fixed's value or fraction_of_max's fraction
   PeakGradient gradient = PeakGradient::prm;
 };
 

@@ -15,6 +15,7 @@
 #include "nn/resize.h"
 #include "nn/tensor.h"
 #include "proposals/packed_mask.h"
+#include "pseudo_masks/mask_nms.h"
 
 namespace wise::pseudo_masks {
 
@@ -218,26 +219,14 @@ void check_size(const proposals::Proposal& proposal, size_t index, int64_t H, in
 
 float sigmoid(float logit) { return static_cast<float>(1.0 / (1.0 + std::exp(-static_cast<double>(logit)))); }
 
-// Greedy NMS over instances sorted by score: keep one iff its IoU with every kept one is
-// < threshold (PRM's instance_nms, without merging response maps).
+// PRM's instance_nms over instances sorted by score (mask_nms.h).
 std::vector<RetrievedInstance> mask_nms(const std::vector<proposals::Proposal>& proposals,
                                         const std::vector<RetrievedInstance>& sorted, double threshold) {
-  std::vector<proposals::PackedMask> masks;
+  std::vector<const data::Rle*> masks;
   masks.reserve(sorted.size());
-  for (const RetrievedInstance& instance : sorted) masks.push_back(proposals::packed_from_rle(proposals[instance.proposal].mask));
-  Tensor packed, areas, iou;
-  proposals::masks_to_packed_tensor(masks, packed, areas);
-  mask_iou_packed(packed, areas, packed, areas, iou);
-  const float* overlap = iou.data<float>();
-  const size_t n = sorted.size();
-  std::vector<size_t> kept;
-  for (size_t i = 0; i < n; ++i) {
-    bool keep = true;
-    for (const size_t j : kept) keep = keep && static_cast<double>(overlap[i * n + j]) < threshold;
-    if (keep) kept.push_back(i);
-  }
+  for (const RetrievedInstance& instance : sorted) masks.push_back(&proposals[instance.proposal].mask);
   std::vector<RetrievedInstance> out;
-  for (const size_t i : kept) out.push_back(sorted[i]);
+  for (const size_t i : greedy_mask_nms(masks, threshold)) out.push_back(sorted[i]);
   return out;
 }
 

@@ -1,5 +1,6 @@
 #include "pseudo_masks/pseudo_masks.h"
 
+#include <cmath>
 #include <set>
 #include <stdexcept>
 #include <utility>
@@ -61,7 +62,8 @@ bool rle_contains(const data::Rle& rle, int64_t y, int64_t x) {
 }  // namespace
 
 ImagePseudoMasks pseudo_masks_for_image(int64_t image_id, const std::vector<proposals::Proposal>& proposals,
-                                        const std::vector<ClassPeak>& peaks, const PseudoMaskOptions& options) {
+                                        const std::vector<ClassPeak>& peaks, const PseudoMaskOptions& options,
+                                        const CandidateWeight& weight) {
   ImagePseudoMasks out;
   out.peaks = static_cast<int64_t>(peaks.size());
   std::set<std::pair<int64_t, size_t>> picked;  // (category, proposal)
@@ -80,6 +82,26 @@ ImagePseudoMasks pseudo_masks_for_image(int64_t image_id, const std::vector<prop
     if (candidates.empty()) {
       ++out.peaks_without_proposal;
       continue;
+    }
+    if (weight) {
+      // b_k w_k; candidates weighing 0 drop out unless all do.
+      std::vector<size_t> kept;
+      std::vector<float> weighted;
+      for (size_t i = 0; i < candidates.size(); ++i) {
+        const float w = weight(peak, candidates[i]);
+        if (!(w >= 0.0f) || !std::isfinite(w)) {
+          throw std::invalid_argument("pseudo_masks_for_image: candidate weight must be finite and >= 0, got " +
+                                      std::to_string(w));
+        }
+        if (objectness[i] * w > 0.0f) {
+          kept.push_back(candidates[i]);
+          weighted.push_back(objectness[i] * w);
+        }
+      }
+      if (!kept.empty()) {
+        candidates.swap(kept);
+        objectness.swap(weighted);
+      }
     }
     size_t choice = 0;
     if (options.selection == Selection::sample) {

@@ -15,6 +15,11 @@
 // object's plausible extents across epochs of images instead of one fixed guess (the
 // paper's de-noising argument).
 //
+// A caller may weight the candidates (train_prm's `--pseudo-weighting class_map`: by how much
+// of each its class's response map supports, train/class_map_support.h): sample then draws
+// with P(G_k) proportional to b_k w_k and best takes the largest b_k w_k. A weighted-zero
+// candidate is never picked, unless all of a peak's are, when Eq. 1's b_k alone decide.
+//
 // Randomness: the draw of peak p of image `image_id` is a pure function of (seed,
 // image_id, p): Philox (kernels/philox.h) at counter image_id * 2^20 + p, 53 uniform bits.
 // So a shard, a thread count or the order images are processed in never changes a pseudo
@@ -22,6 +27,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -71,10 +77,14 @@ size_t sample_by_objectness(const std::vector<float>& objectness, double u);
 // header comment). image_id >= 0 and peak < 2^20 (checked).
 double peak_uniform(uint64_t seed, int64_t image_id, size_t peak);
 
+// w_k of candidate proposal k (an index into the image's list) for a peak: finite, >= 0.
+using CandidateWeight = std::function<float(const ClassPeak& peak, size_t proposal)>;
+
 // The pseudo masks of one image. proposals: the image's list (any order is accepted;
 // `best` takes the highest objectness, the first of equals); peaks outside the image
-// count as peaks without a proposal.
+// count as peaks without a proposal. `weight`, when given, weights the candidates (above).
 ImagePseudoMasks pseudo_masks_for_image(int64_t image_id, const std::vector<proposals::Proposal>& proposals,
-                                        const std::vector<ClassPeak>& peaks, const PseudoMaskOptions& options);
+                                        const std::vector<ClassPeak>& peaks, const PseudoMaskOptions& options,
+                                        const CandidateWeight& weight = nullptr);
 
 }  // namespace wise::pseudo_masks

@@ -42,6 +42,12 @@ void check_options(const PrmTrainingOptions& options) {
              "PRM training: the PRM baseline runs on the val split, which validate = false (--no-val) skips");
   WISE_CHECK(options.peaks.fraction >= 0 && options.peaks.fraction <= 1,
              "PRM training: the peak fraction must be in [0, 1], got ", options.peaks.fraction);
+  WISE_CHECK(options.pseudo_masks.nms_threshold >= 0 && options.pseudo_masks.nms_threshold <= 1,
+             "PRM training: the pseudo masks' NMS threshold must be in [0, 1] (0: off), got ",
+             options.pseudo_masks.nms_threshold);
+  WISE_CHECK(options.training_peak_fraction >= 0 && options.training_peak_fraction <= 1,
+             "PRM training: the training peak fraction must be in [0, 1] (0: the lower median), got ",
+             options.training_peak_fraction);
   WISE_CHECK(options.flip_probability >= 0 && options.flip_probability <= 1,
              "PRM training: flip_probability must be in [0, 1], got ", options.flip_probability);
   WISE_CHECK(options.jitter >= 0 && options.jitter < 1, "PRM training: jitter must be in [0, 1), got ",
@@ -63,6 +69,8 @@ std::string config_json(const PrmTrainingOptions& options, const LrScheduleOptio
                      {"num_classes", num_classes},
                      {"weights", options.weights},
                      {"upsample_factor", options.upsample_factor}};
+  // Omitted at PRM's rule, so that checkpoints written before the option existed resume.
+  if (options.training_peak_fraction > 0) config["model"]["training_peak_fraction"] = options.training_peak_fraction;
   config["data"] = {{"train_images", train_images}};
   config["solver"] = {{"optimizer", optimizer_name(options.optimizer)},
                       {"batch_size", options.batch_size},
@@ -95,6 +103,10 @@ PrmConfig model_config(const PrmTrainingOptions& options, int64_t num_classes) {
   config.num_classes = num_classes;
   config.upsample_factor = options.upsample_factor;
   config.inference_peaks.window_size = options.peak_window;
+  if (options.training_peak_fraction > 0) {
+    config.peak_stimulation.threshold = PeakThreshold::fraction_of_max;
+    config.peak_stimulation.threshold_value = options.training_peak_fraction;
+  }
   config.kept_peak_fraction = options.peaks.fraction;  // the response maps' peaks: the counted ones
   config.dominant_peaks = options.peaks.dominant;
   return config;

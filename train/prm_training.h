@@ -55,6 +55,11 @@ struct PrmTrainingOptions {
   Normalization norm = Normalization::batch_norm;
   std::string weights;  // backbone weights (safetensors, torchvision keys); "" = from scratch
   int upsample_factor = 8;   // the class maps' upsampling at inference (PRM's sub-pixel locating)
+  // Which peaks make a class score in training: 0, PRM's rule, those >= the map's lower
+  // median; f in (0, 1], those >= f x the map's maximum (PeakThreshold::fraction_of_max),
+  // so that training raises a present class's strong peaks and not the weak ones off
+  // its objects.
+  float training_peak_fraction = 0.0f;
   // The peaks that count (train/peak_rule.h), for val, pseudo masks, figures and the
   // baseline's response maps alike.
   PeakRule peaks;

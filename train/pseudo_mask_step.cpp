@@ -1,21 +1,66 @@
 #include "train/pseudo_mask_step.h"
 
+#include <algorithm>
 #include <cmath>
 #include <filesystem>
 #include <cstdio>
 #include <map>
 #include <optional>
+#include <stdexcept>
 #include <vector>
 
 #include "data/coco.h"
 #include "data/loader.h"
 #include "data/rle.h"
 #include "kernels/check.h"
+#include "pseudo_masks/mask_nms.h"
+#include "train/class_map_support.h"
 #include "train/prm_training.h"
 #include "train/split_images.h"
 #include "train/weak_data.h"
 
 namespace wise {
+
+const char* pseudo_mask_score_name(PseudoMaskScore score) {
+  return score == PseudoMaskScore::class_map ? "class_map" : "objectness";
+}
+
+PseudoMaskScore parse_pseudo_mask_score(const std::string& name) {
+  if (name == "class_map") return PseudoMaskScore::class_map;
+  if (name == "objectness") return PseudoMaskScore::objectness;
+  throw std::invalid_argument("pseudo-mask score '" + name + "': expected class_map or objectness");
+}
+
+const char* pseudo_mask_weighting_name(PseudoMaskWeighting weighting) {
+  return weighting == PseudoMaskWeighting::class_map ? "class_map" : "objectness";
+}
+
+PseudoMaskWeighting parse_pseudo_mask_weighting(const std::string& name) {
+  if (name == "class_map") return PseudoMaskWeighting::class_map;
+  if (name == "objectness") return PseudoMaskWeighting::objectness;
+  throw std::invalid_argument("pseudo-mask weighting '" + name + "': expected objectness (Eq. 1) or class_map");
+}
+
+namespace {
+
+// Which of an image's pseudo masks survive a greedy NMS among the masks of their class,
+// ranked by score (ties: peak order).
+std::vector<bool> suppress_per_class(const std::vector<pseudo_masks::PseudoMask>& masks, const std::vector<float>& scores,
+                                     const std::vector<proposals::Proposal>& proposals, double threshold) {
+  std::vector<bool> kept(masks.size(), false);
+  std::map<int64_t, std::vector<size_t>> by_class;
+  for (size_t i = 0; i < masks.size(); ++i) by_class[masks[i].category_id].push_back(i);
+  for (auto& [category, members] : by_class) {
+    std::stable_sort(members.begin(), members.end(), [&](size_t a, size_t b) { return scores[a] > scores[b]; });
+    std::vector<const data::Rle*> ranked;
+    for (const size_t i : members) ranked.push_back(&proposals[masks[i].proposal].mask);
+    for (const size_t r : pseudo_masks::greedy_mask_nms(ranked, threshold)) kept[members[r]] = true;
+  }
+  return kept;
+}
+
+}  // namespace
+
 PseudoMaskReport make_pseudo_masks(PrmClassifier& model, const DatasetSplit& split,
                                    const PseudoMaskStepOptions& options, const std::string& out_path) {
   SplitImages split_images(split, options.limit, options.batch_size, options.proposals);
@@ -48,12 +93,38 @@ PseudoMaskReport make_pseudo_masks(PrmClassifier& model, const DatasetSplit& spl
       }
       const proposals::ImageProposals& found = batch_proposals[static_cast<size_t>(n)];
       report.proposal_milliseconds += found.milliseconds;
+      MaskSupport support(maps, n, inference.class_maps.size(2), inference.class_maps.size(3), batch.geometry[n],
+                          model.backbone().stride(5));
+      auto class_index = [&](int64_t category_id) {
+        return static_cast<int64_t>(std::find(category_ids.begin(), category_ids.end(), category_id) -
+                                    category_ids.begin());
+      };
+      pseudo_masks::CandidateWeight weight;
+      if (options.weighting == PseudoMaskWeighting::class_map) {
+        weight = [&](const pseudo_masks::ClassPeak& peak, size_t proposal) {
+          return support.of(class_index(peak.category_id), found.proposals[proposal].mask);
+        };
+      }
       const pseudo_masks::ImagePseudoMasks picks =
-          pseudo_masks::pseudo_masks_for_image(id, found.proposals, peaks, options.selection);
+          pseudo_masks::pseudo_masks_for_image(id, found.proposals, peaks, options.selection, weight);
       report.peaks += picks.peaks;
       report.peaks_without_proposal += picks.peaks_without_proposal;
       report.duplicates += picks.duplicates;
-      for (const pseudo_masks::PseudoMask& mask : picks.masks) {
+      auto score_of = [&](const pseudo_masks::PseudoMask& mask, const proposals::Proposal& proposal) {
+        return options.score == PseudoMaskScore::objectness ? mask.objectness
+                                                            : support.of(class_index(mask.category_id), proposal.mask);
+      };
+      std::vector<float> scores;
+      for (const pseudo_masks::PseudoMask& mask : picks.masks) scores.push_back(score_of(mask, found.proposals[mask.proposal]));
+      const std::vector<bool> kept = options.nms_threshold > 0
+                                         ? suppress_per_class(picks.masks, scores, found.proposals, options.nms_threshold)
+                                         : std::vector<bool>(picks.masks.size(), true);
+      for (size_t i = 0; i < picks.masks.size(); ++i) {
+        if (!kept[i]) {
+          ++report.suppressed;
+          continue;
+        }
+        const pseudo_masks::PseudoMask& mask = picks.masks[i];
         const proposals::Proposal& proposal = found.proposals[mask.proposal];
         data::Annotation annotation;
         annotation.id = static_cast<int64_t>(pseudo.annotations.size()) + 1;
@@ -63,7 +134,7 @@ PseudoMaskReport make_pseudo_masks(PrmClassifier& model, const DatasetSplit& spl
         annotation.bbox = proposal.box;
         annotation.area = static_cast<double>(data::rle_area(proposal.mask));
         pseudo.annotations.push_back(annotation);
-        detections.push_back({id, mask.category_id, mask.objectness, proposal.mask, proposal.box});
+        detections.push_back({id, mask.category_id, scores[i], proposal.mask, proposal.box});
       }
     }
     report.images += batch_images;
@@ -81,12 +152,13 @@ PseudoMaskReport make_pseudo_masks(PrmClassifier& model, const DatasetSplit& spl
 std::string format_pseudo_mask_report(const PseudoMaskReport& report, const PseudoMaskStepOptions& options) {
   char text[512];
   std::snprintf(text, sizeof(text),
-                "pseudo masks (%s, seed %llu): %lld masks from %lld peaks on %lld images (%lld without a proposal, "
-                "%lld duplicates); against the %lld true instances: voc mAP 25/50/75 %s, wise %s, ABO %.3f",
-                pseudo_masks::selection_name(options.selection.selection),
-                static_cast<unsigned long long>(options.selection.seed), static_cast<long long>(report.masks),
+                "pseudo masks (%s by %s, seed %llu, scored by %s): %lld masks from %lld peaks on %lld images (%lld without a proposal, "
+                "%lld duplicates, %lld suppressed); against the %lld true instances: voc mAP 25/50/75 %s, wise %s, ABO %.3f",
+                pseudo_masks::selection_name(options.selection.selection), pseudo_mask_weighting_name(options.weighting),
+                static_cast<unsigned long long>(options.selection.seed), pseudo_mask_score_name(options.score),
+                static_cast<long long>(report.masks),
                 static_cast<long long>(report.peaks), static_cast<long long>(report.images),
-                static_cast<long long>(report.peaks_without_proposal), static_cast<long long>(report.duplicates),
+                static_cast<long long>(report.peaks_without_proposal), static_cast<long long>(report.duplicates), static_cast<long long>(report.suppressed),
                 static_cast<long long>(report.ground_truth), format_mean_ap(report.voc).c_str(), format_mean_ap(report.wise).c_str(),
                 report.voc.all.abo);
   return text;

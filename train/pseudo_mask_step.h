@@ -10,11 +10,29 @@
 //              (image_peaks, the rule the val peak quality uses)
 //   proposals  proposals/proposal_run.h's proposals_for_image: selective search through
 //              the disk cache (keyed on code, options and pixels), or a precomputed folder
-//   pick       sample (Eq. 1, seeded per image and peak) or best
+//   pick       sample (Eq. 1, seeded per image and peak) or best, among the candidates
+//              weighted by
+//                objectness  their b_k alone (the paper's Eq. 1; the default)
+//                class_map   b_k x their class-map support (train/class_map_support.h):
+//                            Eq. 1 with PRM's class-aware term, so that a peak near a small
+//                            shape draws the shape's tight proposals over the background
+//                            ones around it
+//   suppress   optionally (nms_threshold > 0; off by default, as in WISE), a greedy mask NMS
+//              among each image's pseudo masks of one class, ranked by score
+//              (pseudo_masks/mask_nms.h): different proposals picked by several peaks of one
+//              object would otherwise give Mask R-CNN conflicting copies of it
+//   score      each pseudo mask's confidence, which ranks it in the report's mAP (and is
+//              written nowhere else: Mask R-CNN trains on the masks, not their scores):
+//                class_map   (the default) the mask's class-map support
+//                            (train/class_map_support.h): the share of the mask its class's
+//                            map supports. A proposal covering the background around a
+//                            small shape scores low, a tight one high
+//                objectness  the proposal's b_k, Eq. 1's weight (below 0.5 for most of
+//                            selective search's proposals, which `wise`'s 0.5 score
+//                            filter then drops)
 //   report     instances found; and, since shapes training images have masks that never
 //              reached training, the pseudo masks' own mask mAP at 0.25 / 0.5 / 0.75
-//              against them under both protocols (the paper's Table 3 "pseudo masks" row),
-//              each pseudo mask scored by its proposal's objectness.
+//              against them under both protocols (the paper's Table 3 "pseudo masks" row).
 #pragma once
 
 #include <cstdint>
@@ -29,9 +47,22 @@
 
 namespace wise {
 
+enum class PseudoMaskWeighting { objectness, class_map };
+enum class PseudoMaskScore { class_map, objectness };
+
+// "class_map" / "objectness", and the inverse (throws std::invalid_argument naming the
+// value and the choices).
+const char* pseudo_mask_score_name(PseudoMaskScore score);
+PseudoMaskScore parse_pseudo_mask_score(const std::string& name);
+const char* pseudo_mask_weighting_name(PseudoMaskWeighting weighting);
+PseudoMaskWeighting parse_pseudo_mask_weighting(const std::string& name);
+
 struct PseudoMaskStepOptions {
   bool enabled = false;
   pseudo_masks::PseudoMaskOptions selection;
+  PseudoMaskWeighting weighting = PseudoMaskWeighting::objectness;
+  PseudoMaskScore score = PseudoMaskScore::class_map;
+  double nms_threshold = 0;    // > 0: suppress a mask with IoU >= this with a better one of its class
   proposals::ProposalRunOptions proposals;  // `images` is filled in from the split
   int64_t limit = 0;           // the first `limit` images of the split (0: all)
   PeakRule peaks;  // train_prm sets its own (PrmTrainingOptions::peaks)
@@ -41,7 +72,7 @@ struct PseudoMaskStepOptions {
 
 struct PseudoMaskReport {
   std::string path;            // the COCO file written
-  int64_t images = 0, peaks = 0, peaks_without_proposal = 0, duplicates = 0, masks = 0;
+  int64_t images = 0, peaks = 0, peaks_without_proposal = 0, duplicates = 0, suppressed = 0, masks = 0;
   int64_t ground_truth = 0;    // the split's instances in those images
   double proposal_milliseconds = 0;  // selective search's total (0 when all were cached)
   data::EvaluationResult voc, wise;  // the pseudo masks against the split's ground truth
@@ -52,8 +83,8 @@ struct PseudoMaskReport {
 PseudoMaskReport make_pseudo_masks(PrmClassifier& model, const DatasetSplit& split,
                                    const PseudoMaskStepOptions& options, const std::string& out_path);
 
-// "pseudo masks (sample, seed 0): 2,310 masks from 2,498 peaks on 500 images (120
-//  without a proposal, 68 duplicates); against the 2,431 true instances: voc mAP
+// "pseudo masks (sample by objectness, seed 0, scored by class_map): 2,310 masks from
+//  2,498 peaks on 500 images (120 without a proposal, 68 duplicates, 0 suppressed); against the 2,431 true instances: voc mAP
 //  25/50/75 0.712 / 0.603 / 0.301, wise 0.700 / 0.590 / 0.290"
 std::string format_pseudo_mask_report(const PseudoMaskReport& report, const PseudoMaskStepOptions& options);
 

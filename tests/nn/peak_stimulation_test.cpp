@@ -100,6 +100,25 @@ TEST_P(PeakStimulationLayer, FixedThresholdsAndMapsWithoutPeaks) {
   EXPECT_EQ(out.counts.to_vector<int64_t>(), (std::vector<int64_t>{2, 2}));
 }
 
+
+TEST_P(PeakStimulationLayer, FractionOfTheMaximumKeepsStrongPeaksOnly) {
+  const Device device = GetParam();
+  WISE_SKIP_IF_UNAVAILABLE(device);
+  PeakStimulationOptions options;
+  options.threshold = PeakThreshold::fraction_of_max;
+  options.threshold_value = 0.8f;  // map 0: >= 4.8 keeps 5 and 6; map 1: >= 7.2 keeps 9 only
+  Outputs out = run_forward(on_device(kMaps, {1, 2, 3, 4}, device), options);
+  EXPECT_EQ(out.peaks.to_vector<int64_t>(), (std::vector<int64_t>{0, 0, 1, 0, 0, 0, 2, 2, 0, 1, 0, 3}));
+  EXPECT_TRUE(all_close(host_floats(out.scores), {5.5, 9}, kExact));
+
+  // Maps whose maximum is negative (kMaps - 10: maxima -4 and -1): 0.8 x the maximum would
+  // lie above it; the maximum itself is the threshold, so each keeps its first maximum.
+  std::vector<float> shifted = kMaps;
+  for (float& value : shifted) value -= 10.0f;
+  out = run_forward(on_device(shifted, {1, 2, 3, 4}, device), options);
+  EXPECT_EQ(out.peaks.to_vector<int64_t>(), (std::vector<int64_t>{0, 0, 2, 2, 0, 1, 0, 3}));
+  EXPECT_TRUE(all_close(host_floats(out.scores), {-4, -1}, kExact));
+}
 TEST_P(PeakStimulationLayer, ReusesOrReplacesOutputsAsKChanges) {
   const Device device = GetParam();
   WISE_SKIP_IF_UNAVAILABLE(device);

@@ -1,7 +1,7 @@
 // Op-table rows for nn/peak_stimulation.h against the naive reference in
 // tests/reference/peak_reference.h: random maps (odd sizes, window 5, the VOC-like
 // 2 x 20 x 14 x 14, one large enough for the parallel CPU path), plateaus (values in
-// {0, 1, 2}), constant maps, and the three thresholds. Each row checks the peak list,
+// {0, 1, 2}), constant maps, and the four thresholds. Each row checks the peak list,
 // values, counts and scores, then both backward normalisations over a non-zero prior.
 #include <cmath>
 #include <string>
@@ -44,6 +44,7 @@ reference::PeakThresholdChoice choice_of(const PeakCase& s) {
   reference::PeakThresholdChoice choice;
   choice.kind = s.threshold == PeakThreshold::median ? reference::PeakThresholdChoice::median
                 : s.threshold == PeakThreshold::fixed ? reference::PeakThresholdChoice::fixed
+                : s.threshold == PeakThreshold::fraction_of_max ? reference::PeakThresholdChoice::fraction_of_max
                                                       : reference::PeakThresholdChoice::none;
   choice.value = s.threshold_value;
   return choice;
@@ -97,6 +98,9 @@ const PeakCase kCases[] = {
     {"no_threshold_2x3x7x9", 2, 3, 7, 9, 3, Values::random, PeakThreshold::none, 0.0f},
     {"fixed_2x3x7x9", 2, 3, 7, 9, 3, Values::random, PeakThreshold::fixed, 0.5f},
     {"fixed_none_pass_1x3x5x5", 1, 3, 5, 5, 3, Values::random, PeakThreshold::fixed, 2.0f},
+    {"fraction_of_max_2x3x7x9", 2, 3, 7, 9, 3, Values::random, PeakThreshold::fraction_of_max, 0.5f},
+    {"fraction_of_max_plateaus_1x2x7x5_w5", 1, 2, 7, 5, 5, Values::plateaus, PeakThreshold::fraction_of_max, 0.7f},
+    {"fraction_of_max_constant_2x2x6x5", 2, 2, 6, 5, 3, Values::constant, PeakThreshold::fraction_of_max, 0.5f},
     {"empty_0x3x5x5", 0, 3, 5, 5, 3, Values::random, PeakThreshold::median, 0.0f},
 };
 

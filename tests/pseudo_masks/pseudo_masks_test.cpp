@@ -72,6 +72,53 @@ TEST(PseudoMasks, BestTakesTheHighestObjectnessFirstOfEquals) {
   EXPECT_FLOAT_EQ(result.masks[1].objectness, 0.9f);
 }
 
+TEST(PseudoMasks, WeightedSampleFollowsObjectnessTimesWeight) {
+  // The first test's three candidates, weighted 0.5, 1 and 4: P ~ 0.3, 0.3, 0.4.
+  const std::vector<proposals::Proposal> proposals = {
+      box_proposal(16, 16, 0, 16, 0, 16, 0.6f), box_proposal(16, 16, 2, 10, 2, 10, 0.3f),
+      box_proposal(16, 16, 4, 7, 4, 7, 0.1f)};
+  const std::vector<float> weights = {0.5f, 1.0f, 4.0f};
+  const CandidateWeight weight = [&](const ClassPeak& peak, size_t proposal) {
+    EXPECT_EQ(peak.category_id, 3);
+    return weights[proposal];
+  };
+  PseudoMaskOptions options;
+  options.seed = 7;
+  constexpr int kImages = 30000;
+  std::map<size_t, int> counts;
+  for (int image = 0; image < kImages; ++image) {
+    ++counts[pseudo_masks_for_image(image, proposals, {{3, 5, 5}}, options, weight).masks.at(0).proposal];
+  }
+  const double expected[3] = {0.3, 0.3, 0.4};
+  double chi_square = 0;
+  for (size_t k = 0; k < 3; ++k) {
+    const double e = expected[k] * kImages;
+    chi_square += (counts[k] - e) * (counts[k] - e) / e;
+  }
+  EXPECT_LT(chi_square, 13.82) << "counts " << counts[0] << " " << counts[1] << " " << counts[2];
+}
+
+TEST(PseudoMasks, WeightedBestSkipsZeroWeightsUnlessAllAreZero) {
+  const std::vector<proposals::Proposal> proposals = {
+      box_proposal(8, 8, 0, 8, 0, 8, 0.9f), box_proposal(8, 8, 0, 4, 0, 4, 0.2f), box_proposal(8, 8, 0, 3, 0, 3, 0.1f)};
+  PseudoMaskOptions options;
+  options.selection = Selection::best;
+  // 0.9 x 0.1 < 0.2 x 1: the tight proposal wins over the large one.
+  std::vector<float> weights = {0.1f, 1.0f, 1.0f};
+  const CandidateWeight weight = [&](const ClassPeak&, size_t proposal) { return weights[proposal]; };
+  EXPECT_EQ(pseudo_masks_for_image(0, proposals, {{1, 1, 1}}, options, weight).masks.at(0).proposal, 1u);
+  // A zero weight removes a candidate, even the best by objectness...
+  weights = {0.0f, 0.0f, 1.0f};
+  const ImagePseudoMasks only = pseudo_masks_for_image(0, proposals, {{1, 1, 1}}, options, weight);
+  EXPECT_EQ(only.masks.at(0).proposal, 2u);
+  EXPECT_FLOAT_EQ(only.masks.at(0).objectness, 0.1f);  // the proposal's b_k, not b_k w_k
+  // ...but when all weigh 0, objectness alone decides.
+  weights = {0.0f, 0.0f, 0.0f};
+  EXPECT_EQ(pseudo_masks_for_image(0, proposals, {{1, 1, 1}}, options, weight).masks.at(0).proposal, 0u);
+  weights = {-1.0f, 1.0f, 1.0f};
+  EXPECT_THROW(pseudo_masks_for_image(0, proposals, {{1, 1, 1}}, options, weight), std::invalid_argument);
+}
+
 TEST(PseudoMasks, DuplicatesPerClassAndPeaksWithoutProposals) {
   const std::vector<proposals::Proposal> proposals = {box_proposal(8, 8, 0, 4, 0, 4, 0.5f)};
   PseudoMaskOptions options;

@@ -30,6 +30,11 @@ PeakResult peak_stimulation(const std::vector<float>& maps, int64_t N, int64_t C
         cut = sorted[static_cast<size_t>((H * W - 1) / 2)];
       } else if (threshold.kind == PeakThresholdChoice::fixed) {
         cut = threshold.value;
+      } else if (threshold.kind == PeakThresholdChoice::fraction_of_max) {
+        // The layer's definition: the float product f x max, or the maximum itself when
+        // it is not positive.
+        const float maximum = *std::max_element(map, map + H * W);
+        cut = maximum > 0.0f ? static_cast<float>(threshold.value) * maximum : maximum;
       }
       int64_t count = 0;
       double sum = 0.0;

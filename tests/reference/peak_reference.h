@@ -13,8 +13,8 @@
 namespace wise::reference {
 
 struct PeakThresholdChoice {
-  enum Kind { median, fixed, none } kind = median;
-  double value = 0.0;  // for fixed
+  enum Kind { median, fixed, none, fraction_of_max } kind = median;
+  double value = 0.0;  // for fixed; the fraction for fraction_of_max
 };
 
 struct PeakResult {

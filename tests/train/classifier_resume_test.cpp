@@ -302,7 +302,7 @@ TEST_F(ClassifierApp, TrainPrmWritesPseudoMasksOfTheLabelledClasses) {
       "--pseudo-seed", "3"};
   ASSERT_TRUE(exited_with(run_app(arguments, scratch.file("prm.txt")), 0)) << read_file(scratch.file("prm.txt"));
   const std::string output = read_file(scratch.file("prm.txt"));
-  EXPECT_NE(output.find("pseudo masks (sample, seed 3): "), std::string::npos) << output;
+  EXPECT_NE(output.find("pseudo masks (sample by objectness, seed 3, scored by class_map): "), std::string::npos) << output;
   EXPECT_NE(output.find("on 6 images"), std::string::npos) << output;
   const std::string path = out + "/pseudo_masks-sample.json";
   const data::Dataset pseudo = data::read_coco_dataset(path);
@@ -380,6 +380,41 @@ TEST_F(ClassifierApp, TrainPrmWritesThePrmBaselineOfTheValSplit) {
   EXPECT_TRUE(exited_with(run_app(no_val, scratch.file("no-val.txt")), 1));
   EXPECT_NE(read_file(scratch.file("no-val.txt")).find("the PRM baseline runs on the val split"), std::string::npos)
       << read_file(scratch.file("no-val.txt"));
+}
+
+// train_prm --pseudo-masks with the class-aware options: candidates weighted by their
+// class map (best of objectness x support), then a per-class NMS at 0.3: no two pseudo
+// masks of one class in an image overlap at IoU 0.3 or more, and the report says so. A
+// weighting that is not one of the choices is a command-line error naming it.
+TEST_F(ClassifierApp, TrainPrmPseudoMasksWithClassMapWeightingAndNms) {
+  ScratchDirectory scratch;
+  const std::string out = scratch.file("prm");
+  std::vector<std::string> arguments = {
+      WISE_TRAIN_PRM, "--data", *dataset_, "--out", out, "--width", "0.125", "--batch-size", "4", "--iterations", "2",
+      "--warmup", "1", "--workers", "1", "--no-val", "--output-stride", "16", "--pseudo-masks", "--pseudo-limit", "6",
+      "--pseudo-weighting", "class_map", "--selection", "best", "--pseudo-nms", "0.3", "--peak-fraction", "0.1"};
+  ASSERT_TRUE(exited_with(run_app(arguments, scratch.file("prm.txt")), 0)) << read_file(scratch.file("prm.txt"));
+  const std::string output = read_file(scratch.file("prm.txt"));
+  EXPECT_NE(output.find("pseudo masks (best by class_map, seed 0, scored by class_map): "), std::string::npos) << output;
+  EXPECT_NE(output.find(" suppressed); against"), std::string::npos) << output;
+  const data::Dataset pseudo = data::read_coco_dataset(out + "/pseudo_masks-best.json");
+  ASSERT_FALSE(pseudo.annotations.empty()) << output;
+  std::map<std::pair<int64_t, int64_t>, std::vector<const data::Annotation*>> by_image_and_class;
+  for (const data::Annotation& annotation : pseudo.annotations) {
+    by_image_and_class[{annotation.image_id, annotation.category_id}].push_back(&annotation);
+  }
+  for (const auto& [key, masks] : by_image_and_class) {
+    for (size_t a = 0; a < masks.size(); ++a) {
+      for (size_t b = a + 1; b < masks.size(); ++b) {
+        EXPECT_LT(pixel_iou(masks[a]->segmentation, masks[b]->segmentation), 0.3)
+            << "image " << key.first << ", class " << key.second << ", masks " << a << " and " << b;
+      }
+    }
+  }
+  arguments[arguments.size() - 7] = "by_size";  // the weighting's value
+  EXPECT_TRUE(exited_with(run_app(arguments, scratch.file("bad.txt")), 2)) << read_file(scratch.file("bad.txt"));
+  EXPECT_NE(read_file(scratch.file("bad.txt")).find("pseudo-mask weighting 'by_size'"), std::string::npos)
+      << read_file(scratch.file("bad.txt"));
 }
 
 // train_prm --figures: one panel per first train image, named by its id, laid out as
