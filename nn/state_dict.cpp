@@ -1,7 +1,11 @@
 #include "nn/state_dict.h"
 
 #include <algorithm>
+#include <cmath>
+#include <cstdint>
 #include <set>
+
+#include "weights/half_float.h"
 
 namespace wise {
 
@@ -20,6 +24,7 @@ SafetensorsDType to_file_dtype(DType dtype) {
 bool from_file_dtype(SafetensorsDType dtype, DType& out) {
   switch (dtype) {
     case SafetensorsDType::F32: out = DType::float32; return true;
+    case SafetensorsDType::F16: out = DType::float32; return true;  // widened exactly on read
     case SafetensorsDType::I32: out = DType::int32; return true;
     case SafetensorsDType::I64: out = DType::int64; return true;
     case SafetensorsDType::U8: out = DType::uint8; return true;
@@ -43,13 +48,20 @@ DType checked_dtype(const std::string& path, const SafetensorsEntry& entry) {
   if (!from_file_dtype(entry.dtype, dtype)) {
     fail(SafetensorsErrorKind::dtype_mismatch, path,
          concat("tensor \"", entry.name, "\": dtype ", safetensors_dtype_name(entry.dtype),
-                " is not supported (wise reads F32, I32, I64 and U8; convert the file)"));
+                " is not supported (wise reads F32, F16 (as float32), I32, I64 and U8; convert the file)"));
   }
   return dtype;
 }
 
 Tensor read_entry(SafetensorsReader& reader, const SafetensorsEntry& entry, DType dtype) {
   Tensor tensor = Tensor::empty(Shape(entry.shape), dtype);
+  if (entry.dtype == SafetensorsDType::F16) {
+    std::vector<uint16_t> halves(static_cast<size_t>(tensor.numel()));
+    reader.read(entry, halves.data(), halves.size() * sizeof(uint16_t));
+    float* values = tensor.data<float>();
+    for (size_t i = 0; i < halves.size(); ++i) values[i] = half_to_float(halves[i]);
+    return tensor;
+  }
   reader.read(entry, tensor.raw_data(), tensor.nbytes());
   return tensor;
 }
@@ -71,13 +83,26 @@ std::map<std::string, Tensor> read_tensors(const std::string& path) {
 }
 
 void write_tensors(const std::string& path, const NamedTensors& tensors,
-                   const std::map<std::string, std::string>& metadata) {
+                   const std::map<std::string, std::string>& metadata, StoredFloat stored_float) {
   std::vector<Tensor> host;  // keeps the plain CPU copies alive while writing
+  std::vector<std::vector<uint16_t>> halves;  // and the F16 copies
   std::vector<SafetensorsWriteEntry> entries;
   host.reserve(tensors.size());
+  halves.reserve(tensors.size());
   for (const auto& [name, tensor] : tensors) {
     WISE_CHECK(tensor.defined(), path, ": tensor \"", name, "\" is undefined");
     host.push_back(tensor.to_format(MemoryFormat::plain).to(Device::cpu));
+    if (stored_float == StoredFloat::f16 && tensor.dtype() == DType::float32) {
+      const float* values = host.back().data<float>();
+      std::vector<uint16_t>& half = halves.emplace_back(static_cast<size_t>(tensor.numel()));
+      for (size_t i = 0; i < half.size(); ++i) {
+        WISE_CHECK(std::isfinite(values[i]) && std::fabs(values[i]) <= 65504.0f, path, ": tensor \"", name,
+                   "\" holds ", values[i], ", which F16 cannot store (finite, |x| <= 65504); write it as F32");
+        half[i] = float_to_half(values[i]);
+      }
+      entries.push_back({name, SafetensorsDType::F16, tensor.shape().to_vector(), half.data()});
+      continue;
+    }
     entries.push_back({name, to_file_dtype(tensor.dtype()), tensor.shape().to_vector(),
                        host.back().raw_data()});
   }
@@ -135,7 +160,8 @@ LoadReport load_into(const std::string& path, const NamedTensors& targets, const
     const SafetensorsEntry* entry = header.find(name);
     if (!entry) continue;
     Tensor destination = tensor;  // a handle: writes go to the target's buffer
-    if (destination.device() == Device::cpu && destination.format() == MemoryFormat::plain) {
+    if (destination.device() == Device::cpu && destination.format() == MemoryFormat::plain &&
+        entry->dtype != SafetensorsDType::F16) {
       reader.read(*entry, destination.raw_data(), destination.nbytes());
     } else {
       destination.copy_from(read_entry(reader, *entry, tensor.dtype())

@@ -21,14 +21,21 @@ namespace wise {
 
 using NamedTensors = std::vector<std::pair<std::string, Tensor>>;
 
-// Every tensor of the file, on the CPU in plain layout. Files may hold F32,
-// I32, I64 and U8 tensors; any other dtype is a dtype_mismatch naming it.
+// Every tensor of the file, on the CPU in plain layout. Files may hold F32, F16
+// (read as float32, exactly: weights/half_float.h), I32, I64 and U8 tensors; any
+// other dtype is a dtype_mismatch naming it.
 std::map<std::string, Tensor> read_tensors(const std::string& path);
+
+// How float32 tensors are stored: as they are, or rounded to F16 (to nearest even), half
+// the bytes, for weights shipped in the repository (a value F16 cannot hold, non-finite or
+// beyond 65504, is an error naming the tensor). Other dtypes are stored as they are.
+enum class StoredFloat { f32, f16 };
 
 // Writes the tensors (any device or memory format: they are written as plain
 // NCHW) in the given order, atomically (see write_safetensors_file).
 void write_tensors(const std::string& path, const NamedTensors& tensors,
-                   const std::map<std::string, std::string>& metadata = {});
+                   const std::map<std::string, std::string>& metadata = {},
+                   StoredFloat stored_float = StoredFloat::f32);
 
 struct LoadOptions {
   // File tensors with no target are an error unless allowed here...
@@ -48,7 +55,7 @@ struct LoadReport {
 };
 
 // Copies each file tensor into the target of the same name (on its device and
-// in its memory format). All checks happen before any target is written, so a
+// in its memory format); an F16 file tensor fills a float32 target. All checks happen before any target is written, so a
 // failed load leaves the model as it was.
 LoadReport load_into(const std::string& path, const NamedTensors& targets,
                      const LoadOptions& options = {});
