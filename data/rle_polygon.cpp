@@ -22,47 +22,100 @@ struct UpsampledPoint {
   int v;  // row, in 1/5 pixels
 };
 
-// Walks every edge from vertex j to vertex j + 1 (closing back to vertex 0), one step
-// per upsampled unit along the edge's major axis. Steep edges and edges walked "backward"
-// are flipped so that the walk always steps forward, then the points are written in the
-// original direction, exactly as rleFrPoly does.
-std::vector<UpsampledPoint> walk_upsampled_boundary(const std::vector<int>& x,
-                                                    const std::vector<int>& y) {
-  const size_t k = x.size() - 1;  // x[k] == x[0] closes the polygon
-  std::vector<UpsampledPoint> points;
-  size_t total = 0;
-  for (size_t j = 0; j < k; ++j) {
-    total +=
-        static_cast<size_t>(std::max(std::abs(x[j] - x[j + 1]), std::abs(y[j] - y[j + 1]))) + 1;
-  }
-  points.reserve(total);
-  for (size_t j = 0; j < k; ++j) {
-    int xs = x[j], xe = x[j + 1], ys = y[j], ye = y[j + 1];
-    const int dx = std::abs(xe - xs), dy = std::abs(ys - ye);
-    const bool flip = (dx >= dy && xs > xe) || (dx < dy && ys > ye);
+// rleFrPoly walks every edge from vertex j to vertex j + 1 (closing back to vertex 0) one
+// upsampled unit at a time along its major axis (steep edges and edges walked "backward"
+// flipped so that it steps forward, the points then written in the original direction)
+// and keeps every point: a polygon reaching 1e6 pixels away holds 5e6 points per edge. It
+// then looks at each consecutive pair of points, and only a pair that changes column
+// into a pixel centre's column toggles the mask. An edge here gives its point at any
+// step t directly, so that only those pairs are visited.
+struct UpsampledEdge {
+  int xs, ys, dx, dy;
+  bool u_major;  // dx >= dy: t steps u, v = (int)(ys + s t + .5)
+  bool flip;     // walked from t = length down to 0
+  double s;      // the minor coordinate's change per step
+
+  UpsampledEdge(int x0, int y0, int x1, int y1) {
+    xs = x0, ys = y0;
+    int xe = x1, ye = y1;
+    dx = std::abs(xe - xs), dy = std::abs(ys - ye);
+    flip = (dx >= dy && xs > xe) || (dx < dy && ys > ye);
     if (flip) {
       std::swap(xs, xe);
       std::swap(ys, ye);
     }
-    // s: the minor coordinate's change per major step. For a zero-length edge (a
-    // repeated vertex) pycocotools computes 0/0 and casts NaN to int; that single point
-    // shares its column with both neighbours, so the downsampling below never reads its
-    // row, and s = 0 gives the same mask without the undefined cast.
-    if (dx >= dy) {
-      const double s = dx == 0 ? 0.0 : static_cast<double>(ye - ys) / dx;
-      for (int d = 0; d <= dx; ++d) {
-        const int t = flip ? dx - d : d;
-        points.push_back({t + xs, static_cast<int>(ys + s * t + .5)});
-      }
-    } else {
-      const double s = static_cast<double>(xe - xs) / dy;
-      for (int d = 0; d <= dy; ++d) {
-        const int t = flip ? dy - d : d;
-        points.push_back({static_cast<int>(xs + s * t + .5), t + ys});
-      }
-    }
+    u_major = dx >= dy;
+    // For a zero-length edge (a repeated vertex) pycocotools computes 0/0 and casts NaN to
+    // int; that single point shares its column with both neighbours, so no toggle reads
+    // its row, and s = 0 gives the same mask without the undefined cast.
+    s = u_major ? (dx == 0 ? 0.0 : static_cast<double>(ye - ys) / dx) : static_cast<double>(xe - xs) / dy;
   }
-  return points;
+  int length() const { return u_major ? dx : dy; }
+  UpsampledPoint at(int t) const {
+    return u_major ? UpsampledPoint{t + xs, static_cast<int>(ys + s * t + .5)}
+                   : UpsampledPoint{static_cast<int>(xs + s * t + .5), t + ys};
+  }
+  UpsampledPoint first() const { return at(flip ? length() : 0); }  // in walk order
+  UpsampledPoint last() const { return at(flip ? 0 : length()); }
+};
+
+// rleFrPoly's test of one consecutive pair (p then q) of the walk: when q changes column
+// into a pixel centre's column, the pixel at which the mask toggles in that column (its
+// row clamped to [0, h]), as a column-major position x * h + y.
+void add_toggle(UpsampledPoint p, UpsampledPoint q, int64_t height, int64_t width, std::vector<uint32_t>& toggles) {
+  if (q.u == p.u) return;
+  double xd = q.u < p.u ? q.u : q.u - 1;
+  xd = (xd + .5) / kUpsample - .5;
+  if (std::floor(xd) != xd || xd < 0 || xd > static_cast<double>(width - 1)) return;
+  double yd = std::min(q.v, p.v);
+  yd = (yd + .5) / kUpsample - .5;
+  const double h = static_cast<double>(height);
+  if (yd < 0) {
+    yd = 0;
+  } else if (yd > h) {
+    yd = h;
+  }
+  yd = std::ceil(yd);
+  // pycocotools computes x * h + y in int and casts to uint; int64 gives the same value
+  // without overflowing on images over 2^31 pixels.
+  toggles.push_back(static_cast<uint32_t>(static_cast<int64_t>(xd) * height + static_cast<int64_t>(yd)));
+}
+
+// The toggles of the pairs inside one edge: those whose lower column is a pixel centre's,
+// u = 5 c + 2 for a column c in [0, width) ((u + .5) / 5 - .5 is then exactly c). Within
+// an edge u moves by at most one per step (|s| < 1 on a steep edge), and either order of
+// a pair gives the same toggle, so each such u is one pair (t, t + 1), found directly on a
+// shallow edge (u = t + xs) and by bisection on a steep one (u(t) is monotone in t).
+void add_edge_toggles(const UpsampledEdge& edge, int64_t height, int64_t width, std::vector<uint32_t>& toggles) {
+  const int n = edge.length();
+  if (n == 0) return;
+  const int64_t u0 = edge.at(0).u, un = edge.at(n).u;
+  const int64_t low = std::min(u0, un), high = std::max(u0, un);  // the pairs' lower u: [low, high)
+  // The centre columns' u in [low, high): 5 c + 2 from the first c with 5 c + 2 >= low.
+  const int64_t first_column = low <= 2 ? 0 : (low - 2 + 4) / 5;
+  for (int64_t c = first_column; c < width && 5 * c + 2 < high; ++c) {
+    const int64_t u = 5 * c + 2;
+    int t;  // the pair is (t, t + 1)
+    if (edge.u_major) {
+      t = static_cast<int>(u - edge.xs);
+    } else {
+      // The first t whose point has left column u (u(t) > u when increasing, u(t) <= u
+      // when decreasing): the pair ends there.
+      const bool increasing = un > u0;
+      int first = 0, last = n;  // the answer lies in (first, last]
+      while (last - first > 1) {
+        const int middle = first + (last - first) / 2;
+        const int64_t at = edge.at(middle).u;
+        if (increasing ? at > u : at <= u) {
+          last = middle;
+        } else {
+          first = middle;
+        }
+      }
+      t = last - 1;
+    }
+    add_toggle(edge.at(t), edge.at(t + 1), height, width, toggles);
+  }
 }
 
 }  // namespace
@@ -91,30 +144,16 @@ Rle rle_from_polygon(const std::vector<double>& xy, int64_t height, int64_t widt
   for (size_t j = 0; j < k; ++j) y[j] = static_cast<int>(kUpsample * xy[j * 2 + 1] + .5);
   x[k] = x[0];
   y[k] = y[0];
-  const std::vector<UpsampledPoint> walk = walk_upsampled_boundary(x, y);
-
-  // Where the walk crosses into a new upsampled column that is a pixel centre, record
-  // the pixel at which the mask toggles in that column (its row, clamped to [0, h]).
-  const double h = static_cast<double>(height);
-  const double last_column = static_cast<double>(width - 1);
-  std::vector<uint32_t> toggles;  // column-major positions x * h + y
-  for (size_t j = 1; j < walk.size(); ++j) {
-    if (walk[j].u == walk[j - 1].u) continue;
-    double xd = walk[j].u < walk[j - 1].u ? walk[j].u : walk[j].u - 1;
-    xd = (xd + .5) / kUpsample - .5;
-    if (std::floor(xd) != xd || xd < 0 || xd > last_column) continue;
-    double yd = std::min(walk[j].v, walk[j - 1].v);
-    yd = (yd + .5) / kUpsample - .5;
-    if (yd < 0) {
-      yd = 0;
-    } else if (yd > h) {
-      yd = h;
-    }
-    yd = std::ceil(yd);
-    // pycocotools computes x * h + y in int and casts to uint; int64 gives the same
-    // value without overflowing on images over 2^31 pixels.
-    toggles.push_back(
-        static_cast<uint32_t>(static_cast<int64_t>(xd) * height + static_cast<int64_t>(yd)));
+  // The pairs inside each edge, then each pair of an edge's last point and the next
+  // edge's first (the walk's pairs across vertices; there is none from the last edge back
+  // to the first).
+  std::vector<uint32_t> toggles;
+  std::vector<UpsampledEdge> edges;
+  edges.reserve(k);
+  for (size_t j = 0; j < k; ++j) edges.emplace_back(x[j], y[j], x[j + 1], y[j + 1]);
+  for (size_t j = 0; j < k; ++j) {
+    add_edge_toggles(edges[j], height, width, toggles);
+    if (j + 1 < k) add_toggle(edges[j].last(), edges[j + 1].first(), height, width, toggles);
   }
   toggles.push_back(static_cast<uint32_t>(height * width));
   std::sort(toggles.begin(), toggles.end());

@@ -26,8 +26,10 @@ namespace wise::data {
 
 // xy: [x0, y0, x1, y1, ...] in pixels (x to the right, y down, pixel centres at
 // integers). An odd count is an error; an empty polygon gives an empty mask. Coordinates
-// must lie within +-1e6 pixels (pycocotools would overflow its integers beyond ~4e8 and
-// allocate a point per 1/5 pixel of edge). height and width must be non-negative.
+// must lie within +-1e6 pixels (pycocotools would overflow its integers beyond ~4e8).
+// pycocotools holds a point per 1/5 pixel of edge; here the cost is per pixel column an
+// edge crosses, so a polygon reaching far outside a small image costs what a small one
+// does (rle_polygon.cpp). height and width must be non-negative.
 Rle rle_from_polygon(const std::vector<double>& xy, int64_t height, int64_t width);
 
 // pycocotools' merge: the union (intersect = false) or intersection of masks of one
