@@ -1,6 +1,8 @@
 // Elementwise kernels (see elementwise.h). One source for CPU and CUDA.
 #include "kernels/elementwise.h"
 
+#include <cmath>
+
 #include "kernels/launch.h"
 
 namespace wise::kernels {
@@ -41,6 +43,11 @@ void relu_forward(Device device, const float* x, float* y, int64_t n) {
 
 void relu_backward(Device device, const float* y, const float* d_y, float* d_x, int64_t n) {
   parallel_for(device, n, [=] WISE_HD(int64_t i) { d_x[i] += y[i] > 0.0f ? d_y[i] : 0.0f; });
+}
+
+void sigmoid_forward(Device device, const float* x, float* y, int64_t n) {
+  // exp(-x) overflows to inf for x < -88.7 and 1 / inf = 0: the limit, no NaN.
+  parallel_for(device, n, [=] WISE_HD(int64_t i) { y[i] = 1.0f / (1.0f + expf(-x[i])); });
 }
 
 }  // namespace wise::kernels

@@ -39,4 +39,7 @@ void relu_forward(Device device, const float* x, float* y, int64_t n);
 // threshold_backward), so the forward may run in place. The gradient at 0 is 0.
 void relu_backward(Device device, const float* y, const float* d_y, float* d_x, int64_t n);
 
+// y[i] = 1 / (1 + exp(-x[i])) (torch.sigmoid; RPN objectness to scores). In place is fine.
+void sigmoid_forward(Device device, const float* x, float* y, int64_t n);
+
 }  // namespace wise::kernels

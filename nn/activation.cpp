@@ -30,6 +30,16 @@ void relu_backward(const Tensor& output, const Tensor& d_output, Tensor& d_input
                          output.physical_numel());
 }
 
+void sigmoid_forward(const Tensor& input, Tensor& output) {
+  require_float_on(input, input.device(), "sigmoid: input");
+  // sigmoid(0) = 0.5 would break a blocked format's zero padding: plain only.
+  WISE_CHECK(input.format() == MemoryFormat::plain, "sigmoid: input must be plain, got ",
+             input.describe());
+  ensure_tensor(output, input.shape(), DType::float32, input.device());
+  kernels::sigmoid_forward(input.device(), input.data<float>(), output.data<float>(),
+                           input.physical_numel());
+}
+
 void add_forward(const Tensor& a, const Tensor& b, Tensor& output) {
   require_float_on(a, a.device(), "add: a");
   check_same_kind(a, b, "add: b");

@@ -1,4 +1,4 @@
-// Elementwise layers over Tensors: ReLU and addition (a residual connection).
+// Elementwise layers over Tensors: ReLU, addition (a residual connection) and the sigmoid.
 //
 // They work on any memory format as long as all operands share it, since they
 // act on each stored element alike (blocked formats' zero padding stays zero:
@@ -13,6 +13,10 @@ namespace wise {
 void relu_forward(const Tensor& input, Tensor& output);
 // d_input += output > 0 ? d_output : 0, from the forward's OUTPUT.
 void relu_backward(const Tensor& output, const Tensor& d_output, Tensor& d_input);
+
+// output = 1 / (1 + exp(-input)) (torch.sigmoid), forward only: the RPN's objectness
+// scores, which nothing differentiates. Plain input only; `output` may be `input`.
+void sigmoid_forward(const Tensor& input, Tensor& output);
 
 // output = a + b
 void add_forward(const Tensor& a, const Tensor& b, Tensor& output);

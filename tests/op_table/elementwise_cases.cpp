@@ -81,6 +81,15 @@ std::vector<OpCase> elementwise_cases() {
                        k::relu_forward(device, on_device(x, device).data<float>(), y.data<float>(), n);
                        EXPECT_TRUE(all_close(host_floats(y), reference::relu(x), kExact));
                      }});
+    cases.push_back({"sigmoid_forward" + size, [n](Device device, uint64_t seed) {
+                       auto x = random_floats(n, seed, -12.0f, 12.0f);
+                       x[0] = -100.0f;  // exp(100) overflows to inf: the limit 0, not NaN
+                       if (n > 2) x[1] = 100.0f;
+                       Tensor y = Tensor::empty({n}, DType::float32, device);
+                       k::sigmoid_forward(device, on_device(x, device).data<float>(), y.data<float>(), n);
+                       // expf is within 2 ulps; 1 / (1 + e) adds two roundings
+                       EXPECT_TRUE(all_close(host_floats(y), reference::sigmoid(x), {5e-7, 1e-30}));
+                     }});
     cases.push_back({"relu_backward" + size, [n](Device device, uint64_t seed) {
                        auto y = reference::relu(random_floats(n, seed));
                        std::vector<float> y_float(y.begin(), y.end());

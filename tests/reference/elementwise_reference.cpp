@@ -45,6 +45,12 @@ std::vector<double> relu(const std::vector<float>& x) {
   return out;
 }
 
+std::vector<double> sigmoid(const std::vector<float>& x) {
+  std::vector<double> out(x.size());
+  for (size_t i = 0; i < x.size(); ++i) out[i] = 1.0 / (1.0 + std::exp(-double(x[i])));
+  return out;
+}
+
 std::vector<double> relu_backward(const std::vector<float>& y, const std::vector<float>& d_y,
                                   const std::vector<float>& d_x) {
   std::vector<double> out(y.size());

@@ -21,6 +21,9 @@ std::vector<double> relu(const std::vector<float>& x);
 std::vector<double> relu_backward(const std::vector<float>& y, const std::vector<float>& d_y,
                                   const std::vector<float>& d_x);
 
+// 1 / (1 + exp(-x)) in double
+std::vector<double> sigmoid(const std::vector<float>& x);
+
 double sum(const std::vector<float>& x);
 double max(const std::vector<float>& x);  // NaN if any NaN
 
