@@ -1,6 +1,7 @@
 #include "nn/activation.h"
 
 #include "kernels/elementwise.h"
+#include "kernels/softmax.h"
 #include "nn/ensure.h"
 
 namespace wise {
@@ -38,6 +39,15 @@ void sigmoid_forward(const Tensor& input, Tensor& output) {
   ensure_tensor(output, input.shape(), DType::float32, input.device());
   kernels::sigmoid_forward(input.device(), input.data<float>(), output.data<float>(),
                            input.physical_numel());
+}
+
+void softmax_forward(const Tensor& input, Tensor& output) {
+  require_float_on(input, input.device(), "softmax: input");
+  WISE_CHECK(input.format() == MemoryFormat::plain && input.rank() == 2 && input.size(1) > 0,
+             "softmax: input must be plain (N, C) with C > 0, got ", input.describe());
+  ensure_tensor(output, input.shape(), DType::float32, input.device());
+  kernels::softmax_rows(input.device(), input.data<float>(), input.size(0), input.size(1),
+                        output.data<float>());
 }
 
 void add_forward(const Tensor& a, const Tensor& b, Tensor& output) {

@@ -1,4 +1,5 @@
-// Elementwise layers over Tensors: ReLU, addition (a residual connection) and the sigmoid.
+// Elementwise layers over Tensors: ReLU, addition (a residual connection), the sigmoid;
+// and the row softmax.
 //
 // They work on any memory format as long as all operands share it, since they
 // act on each stored element alike (blocked formats' zero padding stays zero:
@@ -17,6 +18,10 @@ void relu_backward(const Tensor& output, const Tensor& d_output, Tensor& d_input
 // output = 1 / (1 + exp(-input)) (torch.sigmoid), forward only: the RPN's objectness
 // scores, which nothing differentiates. Plain input only; `output` may be `input`.
 void sigmoid_forward(const Tensor& input, Tensor& output);
+
+// output (N, C) = softmax of each row of input (N, C) (torch.softmax(input, -1)), forward
+// only: the box classifier's probabilities at inference. Plain; `output` may be `input`.
+void softmax_forward(const Tensor& input, Tensor& output);
 
 // output = a + b
 void add_forward(const Tensor& a, const Tensor& b, Tensor& output);

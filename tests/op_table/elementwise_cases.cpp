@@ -6,6 +6,7 @@
 #include "kernels/elementwise.h"
 #include "kernels/reduce.h"
 #include "kernels/reorder.h"
+#include "kernels/softmax.h"
 #include "tests/reference/elementwise_reference.h"
 #include "tests/support/compare.h"
 #include "tests/support/op_table.h"
@@ -89,6 +90,15 @@ std::vector<OpCase> elementwise_cases() {
                        k::sigmoid_forward(device, on_device(x, device).data<float>(), y.data<float>(), n);
                        // expf is within 2 ulps; 1 / (1 + e) adds two roundings
                        EXPECT_TRUE(all_close(host_floats(y), reference::sigmoid(x), {5e-7, 1e-30}));
+                     }});
+    cases.push_back({"softmax_rows" + size, [n](Device device, uint64_t seed) {
+                       const int64_t C = 7, rows = (n + C - 1) / C;  // 7 classes, as a box head's
+                       auto x = random_floats(rows * C, seed, -20.0f, 20.0f);
+                       Tensor p = Tensor::empty({rows * C}, DType::float32, device);
+                       k::softmax_rows(device, on_device(x, device).data<float>(), rows, C, p.data<float>());
+                       // x - max rounds in float (up to ulp(40) / 2 = 1.9e-6 of the exponent,
+                       // as torch's): that much relative error, plus three roundings
+                       EXPECT_TRUE(all_close(host_floats(p), reference::softmax_rows(x, C), {3e-6, 1e-30}));
                      }});
     cases.push_back({"relu_backward" + size, [n](Device device, uint64_t seed) {
                        auto y = reference::relu(random_floats(n, seed));

@@ -51,6 +51,16 @@ std::vector<double> sigmoid(const std::vector<float>& x) {
   return out;
 }
 
+std::vector<double> softmax_rows(const std::vector<float>& x, int64_t C) {
+  std::vector<double> out(x.size());
+  for (size_t row = 0; row < x.size() / static_cast<size_t>(C); ++row) {
+    double sum = 0.0;
+    for (int64_t c = 0; c < C; ++c) sum += std::exp(double(x[row * C + c]));
+    for (int64_t c = 0; c < C; ++c) out[row * C + c] = std::exp(double(x[row * C + c])) / sum;
+  }
+  return out;
+}
+
 std::vector<double> relu_backward(const std::vector<float>& y, const std::vector<float>& d_y,
                                   const std::vector<float>& d_x) {
   std::vector<double> out(y.size());

@@ -24,6 +24,9 @@ std::vector<double> relu_backward(const std::vector<float>& y, const std::vector
 // 1 / (1 + exp(-x)) in double
 std::vector<double> sigmoid(const std::vector<float>& x);
 
+// row softmax of x (N, C), in double
+std::vector<double> softmax_rows(const std::vector<float>& x, int64_t C);
+
 double sum(const std::vector<float>& x);
 double max(const std::vector<float>& x);  // NaN if any NaN
 
