@@ -1,0 +1,107 @@
+// Mask R-CNN (see mask_rcnn.h): the three stages in order, and the backward that joins
+// the RPN's and the RoI heads' gradients on the FPN levels.
+#include "models/mask_rcnn.h"
+
+#include "kernels/elementwise.h"
+#include "models/torchvision_weights.h"
+#include "nn/ensure.h"
+
+namespace wise {
+
+namespace {
+
+// P2..P5 (not P6, which only the RPN reads) in plain layout for RoIAlign.
+void plain_levels(const std::vector<Tensor>& features, std::vector<Tensor>& plain) {
+  plain.resize(features.size() - 1);
+  for (size_t l = 0; l + 1 < features.size(); ++l) plain[l] = features[l].to_format(MemoryFormat::plain);
+}
+
+}  // namespace
+
+MaskRcnnConfig mask_rcnn_config(const ResNetFpnConfig& backbone, int64_t num_classes) {
+  MaskRcnnConfig config;
+  config.backbone = backbone;
+  config.roi_heads.box_head.in_channels = backbone.out_channels;
+  config.roi_heads.box_head.num_classes = num_classes;
+  config.roi_heads.mask_head.in_channels = backbone.out_channels;
+  config.roi_heads.mask_head.num_classes = num_classes;
+  return config;
+}
+
+MaskRcnn::MaskRcnn(const MaskRcnnConfig& config, ParameterBuffer& buffer)
+    : config_(config),
+      buffer_(buffer),
+      backbone_(config.backbone, buffer, "backbone."),
+      rpn_(config.rpn, config.backbone.out_channels, buffer, "rpn."),
+      roi_heads_(config.roi_heads, buffer, "roi_heads.") {
+  WISE_CHECK(config.roi_heads.box_head.in_channels == config.backbone.out_channels &&
+                 config.roi_heads.mask_head.in_channels == config.backbone.out_channels,
+             "MaskRcnnConfig: the RoI heads' in_channels (", config.roi_heads.box_head.in_channels, ", ",
+             config.roi_heads.mask_head.in_channels, ") must be the FPN's out_channels (",
+             config.backbone.out_channels, "); mask_rcnn_config() sets them");
+}
+
+void MaskRcnn::initialize(Generator& generator) {
+  backbone_.initialize(generator);
+  rpn_.initialize(generator);
+  roi_heads_.initialize(generator);
+}
+
+LoadReport MaskRcnn::load_backbone(const std::string& path) {
+  WISE_CHECK(buffer_.allocated(), "MaskRcnn::load_backbone(", path, "): allocate the ParameterBuffer first");
+  return load_torchvision_weights(path, buffer_, "backbone.body.", "classifier.");
+}
+
+const MaskRcnnLosses& MaskRcnn::forward_training(const ImageBatch& batch, const std::vector<DetectionTarget>& targets,
+                                                 Generator& generator) {
+  WISE_CHECK(batch.images.defined() && batch.images.rank() == 4 &&
+                 static_cast<int64_t>(batch.image_sizes.size()) == batch.images.size(0) &&
+                 targets.size() == batch.image_sizes.size(),
+             "MaskRcnn: a batch of ", batch.images.defined() ? batch.images.describe() : "undefined", " with ",
+             batch.image_sizes.size(), " image sizes and ", targets.size(), " targets");
+  const ImageSize padded{batch.images.size(2), batch.images.size(3)};
+  features_ = backbone_.forward(batch.images, /*training=*/true);
+  const std::vector<Tensor>& features = features_;
+  std::vector<Tensor> gt_boxes;
+  for (const DetectionTarget& target : targets) gt_boxes.push_back(target.boxes);
+  const RpnProposals& proposals = rpn_.forward_training(features, padded, batch.image_sizes, gt_boxes, generator);
+  plain_levels(features, pooled_levels_);
+  roi_heads_.forward_training(pooled_levels_, proposals.boxes, targets, generator);
+  losses_ = {roi_heads_.loss_classifier(), roi_heads_.loss_box_reg(), roi_heads_.loss_mask(),
+             rpn_.loss_objectness(), rpn_.loss_box_reg()};
+  return losses_;
+}
+
+void MaskRcnn::backward() {
+  WISE_CHECK(losses_.loss_classifier.defined(), "MaskRcnn::backward: run forward_training first");
+  const Device device = pooled_levels_[0].device();
+  if (!one_.defined() || one_.device() != device) one_ = Tensor::from_vector<float>({1}, {1.0f}).to(device);
+  // dL/dP2..P5 from the RoI heads (plain, as RoIAlign read them)
+  std::vector<Tensor> d_pooled;
+  for (const Tensor& level : pooled_levels_) d_pooled.push_back(Tensor::zeros(level.shape(), DType::float32, device));
+  roi_heads_.backward(one_, one_, one_, d_pooled);
+  // ... plus the RPN's, in the backbone's layout, on P2..P6
+  const std::vector<Tensor>& features = features_;
+  std::vector<Tensor> d_features;
+  for (size_t l = 0; l < features.size(); ++l) {
+    const Tensor& level = features[l];
+    d_features.push_back(l < d_pooled.size() ? d_pooled[l].to_format(level.format())
+                                             : Tensor::zeros(level.shape(), DType::float32, device, level.format()));
+  }
+  rpn_.backward(one_, one_, d_features);
+  backbone_.backward(d_features, nullptr);
+}
+
+std::vector<Detections> MaskRcnn::infer(const ImageBatch& batch) {
+  WISE_CHECK(batch.images.defined() && batch.images.rank() == 4 &&
+                 static_cast<int64_t>(batch.image_sizes.size()) == batch.images.size(0),
+             "MaskRcnn::infer: a batch of ", batch.images.defined() ? batch.images.describe() : "undefined",
+             " with ", batch.image_sizes.size(), " image sizes");
+  const ImageSize padded{batch.images.size(2), batch.images.size(3)};
+  const std::vector<Tensor>& features = backbone_.forward(batch.images, /*training=*/false);
+  const RpnProposals& proposals = rpn_.forward_inference(features, padded, batch.image_sizes);
+  plain_levels(features, pooled_levels_);
+  return roi_heads_.forward_inference(pooled_levels_, proposals.boxes, batch.image_sizes);
+}
+
+}  // namespace wise
