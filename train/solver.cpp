@@ -27,19 +27,21 @@ OptimizerKind parse_optimizer_kind(const std::string& text) {
 
 std::unique_ptr<Optimizer> make_optimizer(OptimizerKind kind, double momentum, double weight_decay,
                                           const ParameterBuffer& parameters,
-                                          std::vector<LrMultiplierRule> lr_multipliers) {
+                                          std::vector<LrMultiplierRule> lr_multipliers, double bias_lr_multiplier) {
   if (kind == OptimizerKind::sgd) {
     SgdOptions sgd;
     sgd.momentum = momentum;
     sgd.weight_decay = weight_decay;
     sgd.norm_bias_weight_decay = 0.0;
     sgd.lr_multipliers = std::move(lr_multipliers);
+    sgd.bias_lr_multiplier = bias_lr_multiplier;
     return std::make_unique<Sgd>(parameters, sgd);
   }
   AdamOptions adam;
   adam.weight_decay = weight_decay;
   adam.norm_bias_weight_decay = 0.0;
   adam.lr_multipliers = std::move(lr_multipliers);
+  adam.bias_lr_multiplier = bias_lr_multiplier;
   adam.decoupled_weight_decay = kind == OptimizerKind::adamw;
   return std::make_unique<Adam>(parameters, adam);
 }

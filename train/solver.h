@@ -18,9 +18,12 @@ const char* optimizer_name(OptimizerKind kind);  // "sgd", "adam", "adamw"
 // The inverse; throws naming the text and the three names.
 OptimizerKind parse_optimizer_kind(const std::string& text);
 
+// bias_lr_multiplier: parameters named *.bias train at that multiple of the rate
+// (maskrcnn-benchmark's BIAS_LR_FACTOR 2, which WISE's Mask R-CNN used).
 std::unique_ptr<Optimizer> make_optimizer(OptimizerKind kind, double momentum, double weight_decay,
                                           const ParameterBuffer& parameters,
-                                          std::vector<LrMultiplierRule> lr_multipliers = {});
+                                          std::vector<LrMultiplierRule> lr_multipliers = {},
+                                          double bias_lr_multiplier = 1.0);
 
 // The trainers' schedule: linear warm-up from warmup_factor over warmup_iters (at most
 // the run), then x0.1 at each milestone; no milestones given: at 2/3 and 8/9 of the run.

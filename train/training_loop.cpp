@@ -87,6 +87,8 @@ void check_options(const TrainingLoopOptions& options) {
              options.checkpoint_every);
   WISE_CHECK(options.keep_last >= 0, "training loop: keep_last must be >= 0 (0: keep all), got ", options.keep_last);
   WISE_CHECK(options.log_every >= 1, "training loop: log_every must be >= 1, got ", options.log_every);
+  WISE_CHECK(options.validate_every >= 0, "training loop: validate_every must be >= 0 (0: never), got ",
+             options.validate_every);
   WISE_CHECK(!options.out_dir.empty(), "training loop: out_dir is empty (where should checkpoints go?)");
 }
 
@@ -272,6 +274,13 @@ TrainingOutcome run_training_loop(TrainingState& state, const LrSchedule& schedu
       log.write(step_record(completed, learning_rate, checked, wall_clock()));
     }
     progress.update(completed, checked.loss, checked.result.losses);
+    if (options.validate && options.validate_every > 0 && completed % options.validate_every == 0 &&
+        completed < options.total_iterations) {
+      LogRecord record;
+      record.add("step", completed).add("event", "validation");
+      for (const auto& [name, value] : options.validate(completed)) record.add(name, value);
+      log.write(record);
+    }
 
     const int signal_number = stop_signal;
     if (checkpoint_due(options, completed, signal_number)) {

@@ -11,6 +11,7 @@
 //     optimizer.step(schedule.lr_at(i))
 //     k = i + 1 steps are now complete
 //     log record every log_every steps and at the end; progress
+//     validation record every validate_every steps (when a validate callback is given)
 //     checkpoint every checkpoint_every steps, at the end, and on SIGINT/SIGTERM
 //       (after a finiteness check of every parameter)
 //
@@ -97,6 +98,13 @@ struct TrainingLoopOptions {
   // the next step's loss or the parameter check before a checkpoint.
   bool check_gradient_norm = true;
   bool handle_signals = true;       // SIGINT/SIGTERM -> checkpoint and return
+  // Validation during training: after every `validate_every` completed steps (k > 0, the
+  // update applied; not after the last, which a trainer validates itself), validate(k)
+  // returns metrics written as a record {"step": k, "event": "validation", ...} of the
+  // log. It must not change the training state (it runs inference), so a resumed run is
+  // still bit-identical.
+  int64_t validate_every = 0;
+  std::function<std::vector<std::pair<std::string, double>>(int64_t completed)> validate;
 
   // Progress and notes (resumed from, checkpoint saved, broken checkpoints
   // skipped): a stream (nullptr: silent) showing a bar or plain lines (unset:

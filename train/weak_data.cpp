@@ -60,23 +60,6 @@ data::AugmentOptions weak_validation_augmentation(int64_t image_size) {
   return augment;
 }
 
-IterationBatches::IterationBatches(data::WeakSource source, const data::LoaderOptions& options)
-    : loader_(std::move(source), options), batches_per_epoch_(loader_.batches_per_epoch()) {}
-
-data::WeakBatch IterationBatches::at(int64_t iteration) {
-  const int64_t epoch = iteration / batches_per_epoch_, index = iteration % batches_per_epoch_;
-  if (epoch != epoch_ || index < next_index_) {
-    loader_.start_epoch(epoch);
-    epoch_ = epoch;
-    next_index_ = 0;
-  }
-  std::optional<data::WeakBatch> batch;
-  for (; next_index_ <= index; ++next_index_) batch = loader_.next();  // skips up to `index`
-  WISE_CHECK(batch.has_value() && batch->batch_index == index, "training: the loader ended epoch ", epoch,
-             " before batch ", index, " of ", batches_per_epoch_);
-  return std::move(*batch);
-}
-
 IterationBatches training_batches(const DatasetSplit& split, const std::string& data_dir, int64_t batch_size,
                                   uint64_t seed, int num_workers, const data::AugmentOptions& augment) {
   const int64_t images = static_cast<int64_t>(split.dataset.images.size());

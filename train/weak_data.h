@@ -3,12 +3,15 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "data/dataset.h"
 #include "data/loader.h"
 #include "data/transforms.h"
+#include "kernels/check.h"
 
 namespace wise {
 
@@ -38,18 +41,37 @@ data::AugmentOptions weak_validation_augmentation(int64_t image_size);
 // epoch), read from a loader that is only restarted (and fast-forwarded) when the
 // iterations jump, as at a resume. Every batch is a function of (seed, epoch, index)
 // alone (data/loader.h), so a resumed run sees the batches of an uninterrupted one.
-class IterationBatches {
+// Loader is data::WeakLoader (IterationBatches) or data::InstanceLoader
+// (InstanceIterationBatches, train/mask_rcnn_training.h).
+template <class Loader, class Source, class Batch>
+class LoaderIterations {
  public:
-  IterationBatches(data::WeakSource source, const data::LoaderOptions& options);
+  LoaderIterations(Source source, const data::LoaderOptions& options)
+      : loader_(std::move(source), options), batches_per_epoch_(loader_.batches_per_epoch()) {}
 
   int64_t batches_per_epoch() const { return batches_per_epoch_; }
-  data::WeakBatch at(int64_t iteration);
+
+  Batch at(int64_t iteration) {
+    const int64_t epoch = iteration / batches_per_epoch_, index = iteration % batches_per_epoch_;
+    if (epoch != epoch_ || index < next_index_) {
+      loader_.start_epoch(epoch);
+      epoch_ = epoch;
+      next_index_ = 0;
+    }
+    std::optional<Batch> batch;
+    for (; next_index_ <= index; ++next_index_) batch = loader_.next();  // skips up to `index`
+    WISE_CHECK(batch.has_value() && batch->batch_index == index, "training: the loader ended epoch ", epoch,
+               " before batch ", index, " of ", batches_per_epoch_);
+    return std::move(*batch);
+  }
 
  private:
-  data::WeakLoader loader_;
+  Loader loader_;
   int64_t batches_per_epoch_;
   int64_t epoch_ = -1, next_index_ = 0;
 };
+
+using IterationBatches = LoaderIterations<data::WeakLoader, data::WeakSource, data::WeakBatch>;
 
 // The training batches of a split: shuffled by `seed`, full batches only (BN's
 // statistics and the step's cost stay even), augmented by `augment`. A split smaller

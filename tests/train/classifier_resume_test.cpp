@@ -34,6 +34,7 @@
 #include "models/resnet.h"
 #include "models/torchvision_weights.h"
 #include "nn/state_dict.h"
+#include "tests/train/app_process.h"
 #include "tests/train/tiny_trainer.h"
 #include "train/checkpoint.h"
 
@@ -68,91 +69,6 @@ std::vector<std::string> app_arguments(const std::string& data_dir, const std::s
   return {WISE_TRAIN_CLASSIFIER, "--data",  data_dir, "--out", out_dir, "--width", "0.125", "--batch-size", "4",
           "--iterations", std::to_string(kIterations), "--warmup", "4", "--lr", "0.05", "--checkpoint-every", "2",
           "--keep-last", "2", "--log-every", "1", "--workers", "1", "--val-batch-size", "8"};
-}
-
-// A running app, its output in a file.
-class App {
- public:
-  App(std::vector<std::string> arguments, const std::string& output_path) {
-    posix_spawn_file_actions_t actions;
-    posix_spawn_file_actions_init(&actions);
-    posix_spawn_file_actions_addopen(&actions, STDOUT_FILENO, output_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-    posix_spawn_file_actions_adddup2(&actions, STDOUT_FILENO, STDERR_FILENO);
-    std::vector<char*> argv;
-    for (std::string& argument : arguments) argv.push_back(argument.data());
-    argv.push_back(nullptr);
-    // One thread: the run is tiny, and OpenMP threads that wait for a busy core
-    // (ctest -j, other builds) slow a run down many times over.
-    std::vector<std::string> environment{"OMP_NUM_THREADS=1"};
-    for (char** entry = environ; *entry; ++entry) {
-      if (std::strncmp(*entry, "OMP_NUM_THREADS=", 16) != 0) environment.emplace_back(*entry);
-    }
-    std::vector<char*> envp;
-    for (std::string& variable : environment) envp.push_back(variable.data());
-    envp.push_back(nullptr);
-    spawned_ = posix_spawn(&pid_, argv[0], &actions, nullptr, argv.data(), envp.data()) == 0;
-    posix_spawn_file_actions_destroy(&actions);
-  }
-  ~App() {
-    if (running()) {
-      ::kill(pid_, SIGKILL);
-      wait();
-    }
-  }
-  App(const App&) = delete;
-  App& operator=(const App&) = delete;
-
-  bool spawned() const { return spawned_; }
-  bool running() const { return spawned_ && !waited_; }
-  // True once the process has ended (collects its status).
-  bool poll() {
-    if (!running()) return true;
-    if (::waitpid(pid_, &status_, WNOHANG) == pid_) waited_ = true;
-    return waited_;
-  }
-  // Waits at most 60 s (then kills it): a hung app fails the test, never hangs it.
-  int wait() {
-    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
-    while (!poll()) {
-      if (std::chrono::steady_clock::now() > deadline) ::kill(pid_, SIGKILL);
-      std::this_thread::sleep_for(std::chrono::milliseconds(2));
-    }
-    return status_;
-  }
-  void kill() { ::kill(pid_, SIGKILL); }
-
- private:
-  pid_t pid_ = -1;
-  int status_ = 0;
-  bool spawned_ = false, waited_ = false;
-};
-
-int run_app(const std::vector<std::string>& arguments, const std::string& output_path) {
-  App app(arguments, output_path);
-  if (!app.spawned()) return -1;
-  return app.wait();
-}
-
-bool exited_with(int status, int code) { return WIFEXITED(status) && WEXITSTATUS(status) == code; }
-
-// The log's records without their wall-clock "time".
-std::vector<nlohmann::json> log_records(const std::string& dir) {
-  std::vector<nlohmann::json> records;
-  for (const std::string& line : lines_of(read_file((fs::path(dir) / "log.jsonl").string()))) {
-    nlohmann::json record = nlohmann::json::parse(line);
-    record.erase("time");
-    records.push_back(record);
-  }
-  return records;
-}
-
-// Every tensor of a checkpoint, as bytes.
-std::map<std::string, std::string> checkpoint_bytes(const std::string& path) {
-  std::map<std::string, std::string> bytes;
-  for (const auto& [name, tensor] : read_tensors(path)) {
-    bytes[name] = std::string(static_cast<const char*>(tensor.raw_data()), tensor.nbytes());
-  }
-  return bytes;
 }
 
 class ClassifierApp : public ::testing::Test {
