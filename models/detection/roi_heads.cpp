@@ -7,6 +7,7 @@
 #include "kernels/elementwise.h"
 #include "kernels/memory.h"
 #include "models/detection/boxes.h"
+#include "models/detection/host_lists.h"
 #include "models/detection/mask_targets.h"
 #include "models/detection/matcher.h"
 #include "nn/activation.h"
@@ -17,14 +18,6 @@
 namespace wise {
 
 namespace {
-
-Tensor upload(const std::vector<int64_t>& values, Device device) {
-  return Tensor::from_vector<int64_t>({static_cast<int64_t>(values.size())}, values).to(device);
-}
-
-Tensor upload(const std::vector<float>& values, const Shape& shape, Device device) {
-  return Tensor::from_vector<float>(shape, values).to(device);
-}
 
 // rois (R, 5) = (image index, x1, y1, x2, y2) rows from per-image box lists.
 std::vector<float> roi_rows(const std::vector<std::vector<float>>& boxes) {

@@ -8,6 +8,7 @@
 
 #include "kernels/elementwise.h"
 #include "models/detection/boxes.h"
+#include "models/detection/host_lists.h"
 #include "nn/activation.h"
 #include "nn/ensure.h"
 #include "nn/indexing.h"
@@ -16,14 +17,6 @@
 namespace wise {
 
 namespace {
-
-Tensor upload(const std::vector<int64_t>& values, Device device) {
-  return Tensor::from_vector<int64_t>({static_cast<int64_t>(values.size())}, values).to(device);
-}
-
-Tensor upload(const std::vector<float>& values, const Shape& shape, Device device) {
-  return Tensor::from_vector<float>(shape, values).to(device);
-}
 
 // Row n of an (N, T, ...) plain tensor as a (T, ...) view.
 Tensor image_rows(const Tensor& batch, int64_t n) {

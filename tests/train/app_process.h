@@ -20,6 +20,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "data/shapes/shapes.h"
 #include "nn/state_dict.h"
 #include "tests/train/tiny_trainer.h"
 
@@ -110,6 +111,20 @@ inline std::map<std::string, std::string> checkpoint_bytes(const std::string& pa
     bytes[name] = std::string(static_cast<const char*>(tensor.raw_data()), tensor.nbytes());
   }
   return bytes;
+}
+
+// shapes-v1's generator at 64 x 64 with fewer, smaller objects: `train` and `val` images.
+inline void make_tiny_shapes_dataset(const std::string& dir, int64_t train, int64_t val) {
+  data::ShapesConfig config = data::shapes_config_by_name("shapes-v1");
+  config.name = "shapes-tiny";
+  config.image_height = config.image_width = 64;
+  config.train.count = train;
+  config.val.count = val;
+  config.instances = {1, 3};
+  config.same_class_instances = {2, 3};
+  config.object_size = {12, 40};
+  config.clutter.count = {0, 2};
+  data::generate_shapes_dataset(config, dir);
 }
 
 }  // namespace wise::testing

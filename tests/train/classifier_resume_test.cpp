@@ -51,20 +51,6 @@ namespace fs = std::filesystem;
 
 constexpr int64_t kIterations = 16;
 
-// shapes-v1's generator at 64 x 64 with fewer, smaller objects.
-void make_tiny_dataset(const std::string& dir) {
-  data::ShapesConfig config = data::shapes_config_by_name("shapes-v1");
-  config.name = "shapes-tiny";
-  config.image_height = config.image_width = 64;
-  config.train.count = 24;
-  config.val.count = 8;
-  config.instances = {1, 3};
-  config.same_class_instances = {2, 3};
-  config.object_size = {12, 40};
-  config.clutter.count = {0, 2};
-  data::generate_shapes_dataset(config, dir);
-}
-
 std::vector<std::string> app_arguments(const std::string& data_dir, const std::string& out_dir) {
   return {WISE_TRAIN_CLASSIFIER, "--data",  data_dir, "--out", out_dir, "--width", "0.125", "--batch-size", "4",
           "--iterations", std::to_string(kIterations), "--warmup", "4", "--lr", "0.05", "--checkpoint-every", "2",
@@ -76,7 +62,7 @@ class ClassifierApp : public ::testing::Test {
   static void SetUpTestSuite() {
     dataset_ = new std::string((fs::temp_directory_path() / ("wise_classifier_data_" + std::to_string(::getpid())))
                                    .string());
-    make_tiny_dataset(*dataset_);
+    make_tiny_shapes_dataset(*dataset_, 24, 8);
   }
   static void TearDownTestSuite() {
     std::error_code error;

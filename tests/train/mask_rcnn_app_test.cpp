@@ -26,19 +26,6 @@ namespace fs = std::filesystem;
 
 constexpr int64_t kIterations = 8;
 
-void make_tiny_dataset(const std::string& dir) {
-  data::ShapesConfig config = data::shapes_config_by_name("shapes-v1");
-  config.name = "shapes-tiny";
-  config.image_height = config.image_width = 64;
-  config.train.count = 12;
-  config.val.count = 4;
-  config.instances = {1, 3};
-  config.same_class_instances = {2, 3};
-  config.object_size = {12, 40};
-  config.clutter.count = {0, 2};
-  data::generate_shapes_dataset(config, dir);
-}
-
 std::vector<std::string> app_arguments(const std::string& data_dir, const std::string& out_dir) {
   return {WISE_TRAIN_MASKRCNN, "--data", data_dir, "--out", out_dir, "--width", "0.125", "--norm", "group_norm",
           "--fpn-channels", "16", "--representation", "32", "--mask-layers", "1", "--rpn-batch", "32",
@@ -52,7 +39,7 @@ class MaskRcnnApp : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
     dataset_ = new std::string((fs::temp_directory_path() / ("wise_maskrcnn_data_" + std::to_string(::getpid()))).string());
-    make_tiny_dataset(*dataset_);
+    make_tiny_shapes_dataset(*dataset_, 12, 4);
   }
   static void TearDownTestSuite() {
     std::error_code error;
