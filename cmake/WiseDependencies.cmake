@@ -68,13 +68,15 @@ if(NOT WISE_CUDA)
   target_compile_definitions(wise_thrust INTERFACE THRUST_DEVICE_SYSTEM=THRUST_DEVICE_SYSTEM_OMP)
 endif()
 
-# data/: drawing, palette PNGs, stb_image.
+# data/: drawing, palette PNGs, JPEG (libjpeg-turbo), stb_image for PNG.
 find_package(PkgConfig QUIET)
 wise_require(PKG_CONFIG_FOUND "pkg-config" "pkg-config")
 pkg_check_modules(WISE_CAIRO QUIET IMPORTED_TARGET cairo)
 wise_require(WISE_CAIRO_FOUND "Cairo (cairo.pc)" "libcairo2-dev")
 find_package(PNG QUIET)
 wise_require(PNG_FOUND "libpng" "libpng-dev")
+find_package(JPEG QUIET)
+wise_require(JPEG_FOUND "libjpeg-turbo (jpeglib.h)" "libjpeg62-turbo-dev")
 find_path(WISE_STB_INCLUDE_DIR stb_image.h PATH_SUFFIXES stb DOC "Directory holding stb_image.h")
 wise_require(WISE_STB_INCLUDE_DIR "stb_image.h" "libstb-dev")
 

@@ -1,5 +1,6 @@
-// Image files through stb_image / stb_image_write (see image_io.h). stb itself is
-// compiled once, in data/stb_image_impl.cpp; this file only calls it.
+// Image files (see image_io.h): JPEG through libjpeg-turbo (data/jpeg_codec.h), PNG
+// through stb_image / stb_image_write and libpng. stb itself is compiled once, in
+// data/stb_image_impl.cpp; this file only calls it.
 #include "data/image_io.h"
 
 #include <algorithm>
@@ -15,6 +16,7 @@
 #include <stb_image_write.h>
 
 #include "data/atomic_file.h"
+#include "data/jpeg_codec.h"
 #include "data/stb_guard.h"
 
 namespace wise::data {
@@ -96,23 +98,6 @@ std::string read_image_file(const std::string& path) {
   }
 }
 
-// stbi_info builds the Huffman tables of the segments before a JPEG's frame header
-// (stb_guard.h), so those are checked first. They sit in the first kilobytes of every
-// real file: the first 64 KiB are read, and the whole file only when no frame header is in them.
-void check_jpeg_header_tables(std::FILE* file, const std::string& path) {
-  constexpr size_t kPrefix = size_t{1} << 16;
-  std::string prefix(kPrefix, '\0');
-  const size_t got = std::fread(prefix.data(), 1, kPrefix, file);
-  std::rewind(file);
-  JpegGuardResult guard =
-      check_jpeg_huffman_tables(reinterpret_cast<const uint8_t*>(prefix.data()), got, /*stop_at_frame=*/true);
-  if (!guard.problem && !guard.reached_frame && got == kPrefix) {
-    const std::string whole = read_image_file(path);
-    guard = check_jpeg_huffman_tables(reinterpret_cast<const uint8_t*>(whole.data()), whole.size(), true);
-  }
-  if (guard.problem) throw ImageError(path + ": cannot read image header: corrupt JPEG: " + *guard.problem);
-}
-
 void write_image_file(const std::string& path, const std::vector<uint8_t>& bytes, bool sync = true) {
   try {
     write_file_atomically(path, std::string(bytes.begin(), bytes.end()), sync);
@@ -173,10 +158,8 @@ Image decode_image(const uint8_t* bytes, size_t size, const std::string& name, i
     throw ImageError(name + ": cannot read image: " + std::to_string(size) +
                      " bytes is more than stb_image accepts (2 GiB)");
   }
+  if (looks_like_jpeg(bytes, size)) return decode_jpeg(bytes, size, name, channels);
   const int length = static_cast<int>(size);
-  // Before any stb call: even stbi_info builds the Huffman tables it meets (stb_guard.h).
-  const JpegGuardResult guard = check_jpeg_huffman_tables(bytes, size, /*stop_at_frame=*/false);
-  if (guard.problem) throw ImageError(name + ": cannot read image: corrupt JPEG: " + *guard.problem);
   if (const auto problem = check_png_chunk_lengths(bytes, size)) {
     throw ImageError(name + ": cannot read image: corrupt PNG: " + *problem);
   }
@@ -213,7 +196,10 @@ Image load_image(const std::string& path, int channels) {
 
 ImageHeader read_image_header(const std::string& path) {
   File file = open_for_reading(path);
-  check_jpeg_header_tables(file.get(), path);  // before stbi_info parses any table
+  uint8_t signature[3] = {};
+  const size_t got = std::fread(signature, 1, sizeof(signature), file.get());
+  std::rewind(file.get());
+  if (looks_like_jpeg(signature, got)) return read_jpeg_header(file.get(), path);
   int width = 0, height = 0, channels = 0;
   if (!stbi_info_from_file(file.get(), &width, &height, &channels)) {
     // The failure path only: read the whole file for a precise reason (see above).
@@ -251,13 +237,7 @@ void save_jpeg(const Image& image, const std::string& path, int quality) {
   if (quality < 1 || quality > 100) {
     throw ImageError(path + ": JPEG quality must be in 1..100, got " + std::to_string(quality));
   }
-  std::vector<uint8_t> encoded;
-  if (!stbi_write_jpg_to_func(append_to_vector, &encoded, static_cast<int>(image.width),
-                              static_cast<int>(image.height), static_cast<int>(image.channels),
-                              image.pixels.data(), quality)) {
-    throw ImageError(path + ": stb_image_write could not encode the JPEG");
-  }
-  write_image_file(path, encoded);
+  write_image_file(path, encode_jpeg(image, quality, path));
 }
 
 }  // namespace wise::data

@@ -1,8 +1,9 @@
-// Reading and writing image files: JPEG and PNG (8-bit gray, RGB, RGBA) through
-// stb_image, PNG and JPEG out through stb_image_write (Debian's libstb-dev).
+// Reading and writing image files: JPEG (8-bit gray, colour, CMYK) through libjpeg-turbo
+// (data/jpeg_codec.h), PNG (8-bit gray, RGB, RGBA) through stb_image and out through
+// stb_image_write or libpng.
 //
-// Every failure throws ImageError naming the file and the reason (stb's message for
-// corrupt or truncated files, "no such file" for missing ones), e.g.
+// Every failure throws ImageError naming the file and the reason (the decoder's message
+// for corrupt or truncated files, "no such file" for missing ones), e.g.
 //   "data/shapes/images/000017.png: cannot read image: Corrupt PNG"
 #pragma once
 

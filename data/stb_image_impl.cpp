@@ -9,14 +9,13 @@
 // -Werror, so they are silenced here and only here.
 #define STB_IMAGE_IMPLEMENTATION
 #define STBI_FAILURE_USERMSG
-// stb asserts (assert(), so only without NDEBUG) that a JPEG's Huffman codes decode
-// consistently, which a corrupt file breaks (tests/fuzz/fuzz_images found it): a reader
-// must not abort the process on a bad file, in a Debug build either. Off, a bad code gives
-// garbage pixels, as in every Release build; memory safety does not rest on it (the fuzz
-// target runs under AddressSanitizer).
+// stb's assert()s (only without NDEBUG) check its own invariants, and one in its JPEG
+// decoder fired on a corrupt file (tests/fuzz/fuzz_images): a reader must not abort the
+// process on a bad file, in a Debug build either, so they are off as in every Release
+// build; memory safety does not rest on them (the fuzz target runs under AddressSanitizer).
 #define STBI_ASSERT(condition) ((void)0)
-// Only the formats wise reads; fewer decoders, less attack surface for bad files.
-#define STBI_ONLY_JPEG
+// PNG alone: JPEG goes through libjpeg-turbo (data/jpeg_codec.h), whose decoder is the
+// one fuzzed upstream; fewer decoders here, less attack surface for bad files.
 #define STBI_ONLY_PNG
 
 #include "data/stb_warnings_off.h"  // pushes; popped below

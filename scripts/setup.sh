@@ -14,7 +14,8 @@ packages=(
   cmake ninja-build g++ pkg-config      # the build
   libgtest-dev libgmock-dev             # tests
   nlohmann-json3-dev                    # safetensors headers, COCO JSON
-  libstb-dev                            # stb_image / stb_image_write: JPEG and PNG
+  libstb-dev                            # stb_image / stb_image_write: PNG
+  libjpeg62-turbo-dev                   # libjpeg-turbo: JPEG in and out
   libpng-dev                            # palette PNGs (VOC's SegmentationObject/Class)
   libcairo2-dev                         # drawing: mask overlays, boxes, labels, plots
   fonts-dejavu-core                     # the labels' font (Cairo finds it through fontconfig)

@@ -6,8 +6,9 @@
 writes, under tests/data/files/:
 
   images/      small PNGs (gray, RGB, RGBA, gray+alpha) whose pixels follow the formulas
-               below, a JPEG with PIL's own decode of it (the reference for stb's decoder),
-               palette PNGs (8-bit VOC palette and 4-bit), and bad files: a truncated PNG,
+               below, JPEGs (colour, gray, progressive, CMYK) with PIL's own decodes of them
+               (the reference for wise's libjpeg-turbo decode),
+               palette PNGs (8-bit VOC palette and 4-bit), and bad files: a truncated PNG and JPEG,
                a text file named .jpg, a JPEG with a corrupt header, an empty file.
   voc_tiny/    a PASCAL VOC 2012 layout (JPEGImages/, SegmentationObject/,
                SegmentationClass/, ImageSets/Segmentation/{train,val,bad}.txt) with a few
@@ -68,7 +69,8 @@ def write_images():
     Image.fromarray(np.dstack([gray, alpha]), "LA").save(IMAGES / "gray_alpha.png")
 
     # A smooth photo-like JPEG, and PIL's (libjpeg's) decode of it, the reference that
-    # stb's decoder must match up to IDCT/upsampling rounding.
+    # wise's libjpeg-turbo decode must match (a different libjpeg build may round its
+    # IDCT differently, by a level or so).
     y, x = np.mgrid[0:24, 0:32]
     photo = np.stack([8 * x, 10 * y, 255 - 4 * x - 3 * y], axis=-1).clip(0, 255).astype(np.uint8)
     buffer = io.BytesIO()
@@ -76,6 +78,15 @@ def write_images():
     (IMAGES / "photo.jpg").write_bytes(buffer.getvalue())
     decoded = np.asarray(Image.open(IMAGES / "photo.jpg").convert("RGB"))
     Image.fromarray(decoded, "RGB").save(IMAGES / "photo_decoded_by_pil.png")
+    # The other layouts a JPEG reader meets: gray, progressive, and Adobe CMYK (stored
+    # inverted, as Photoshop writes it), each beside PIL's decode to gray / RGB.
+    photo_image = Image.fromarray(photo, "RGB")
+    photo_image.convert("L").save(IMAGES / "gray.jpg", quality=90)
+    photo_image.save(IMAGES / "progressive.jpg", quality=90, progressive=True)
+    photo_image.convert("CMYK").save(IMAGES / "cmyk.jpg", quality=95)
+    for name, mode in (("gray", "L"), ("progressive", "RGB"), ("cmyk", "RGB")):
+        decoded = np.asarray(Image.open(IMAGES / f"{name}.jpg").convert(mode))
+        Image.fromarray(decoded, mode).save(IMAGES / f"{name}_decoded_by_pil.png")
 
     # Palette PNGs: 8-bit with the VOC palette, and 4-bit (PIL packs a 16-colour
     # palette into 4 bits per pixel), whose indices the reader must unpack.
@@ -105,6 +116,10 @@ def write_images():
     sof = jpeg.index(b"\xff\xc0")
     jpeg[sof + 2 : sof + 4] = b"\x00\x05"
     (IMAGES / "corrupt.jpg").write_bytes(bytes(jpeg))
+    # A JPEG cut in its entropy-coded data: the header is whole, the pixels are not.
+    whole = (IMAGES / "photo.jpg").read_bytes()
+    scan = whole.index(b"\xff\xda")
+    (IMAGES / "truncated.jpg").write_bytes(whole[: scan + (len(whole) - scan) // 2])
 
     return {
         "rgb": {"height": height, "width": width},

@@ -1,4 +1,4 @@
-// libFuzzer target: image bytes through wise's stb wrapper (PNG, JPEG) and through the
+// libFuzzer target: image bytes through data/image_io.h (JPEG: libjpeg-turbo; PNG: stb) and through the
 // libpng label-map reader (VOC's SegmentationObject / SegmentationClass PNGs).
 //
 // Contract under test: decode_image and decode_palette_png return an image whose buffer
