@@ -29,7 +29,8 @@ ImageProposals proposals_for_image(const data::ImageInfo& info, const ProposalRu
     result.proposals = read_proposal_file(proposal_file_path(options.precomputed, info.id), info.height, info.width);
     return result;
   }
-  const std::string path = options.images + "/" + info.file_name;
+  // An empty folder: file names are paths already (segment's images given one by one).
+  const std::string path = options.images.empty() ? info.file_name : options.images + "/" + info.file_name;
   const data::Image image = data::load_image(path, 3);
   if (image.height != info.height || image.width != info.width) {
     throw std::runtime_error(path + ": image is " + std::to_string(image.height) + " x " + std::to_string(image.width) +

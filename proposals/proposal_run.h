@@ -20,7 +20,7 @@
 namespace wise::proposals {
 
 struct ProposalRunOptions {
-  std::string images;       // the folder dataset.images[].file_name is relative to
+  std::string images;       // the folder dataset.images[].file_name is relative to ("": paths)
   std::string cache;        // the cache folder (created if missing); empty: no cache
   std::string precomputed;  // a folder of <image_id>.json files: read, not computed
   SelectiveSearchOptions selective_search;

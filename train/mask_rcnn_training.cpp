@@ -68,7 +68,10 @@ data::AugmentOptions augmentation(const MaskRcnnTrainingOptions& options, bool t
 }
 
 std::string config_json(const MaskRcnnTrainingOptions& options, const LrScheduleOptions& schedule,
-                        int64_t num_classes, int64_t train_images) {
+                        const std::vector<data::Category>& categories, int64_t train_images) {
+  const int64_t num_classes = static_cast<int64_t>(categories.size());
+  Json category_list = Json::array();
+  for (const data::Category& category : categories) category_list.push_back({{"id", category.id}, {"name", category.name}});
   Json config;
   config["model"] = {{"arch", "mask_rcnn"},
                      {"depth", options.depth},
@@ -88,7 +91,11 @@ std::string config_json(const MaskRcnnTrainingOptions& options, const LrSchedule
                      {"rpn_post_nms_top_n_test", options.rpn_post_nms_top_n_test},
                      {"box_batch_size_per_image", options.box_batch_size_per_image},
                      {"detections_per_img", options.detections_per_img}};
-  config["data"] = {{"train_images", train_images}, {"train_annotations", options.train_annotations}};
+  // The categories in label order (label l is categories[l - 1]): what `segment` names
+  // its detections by (train/trained_mask_rcnn.h).
+  config["data"] = {{"train_images", train_images},
+                    {"train_annotations", options.train_annotations},
+                    {"categories", category_list}};
   config["solver"] = {{"optimizer", "sgd"},
                       {"batch_size", options.batch_size},
                       {"base_lr", schedule.base_lr},
@@ -169,22 +176,23 @@ MaskRcnnConfig mask_rcnn_config_of(const MaskRcnnTrainingOptions& options, int64
   config.roi_heads.mask_head.dim_reduced = options.fpn_channels;
   config.roi_heads.batch_size_per_image = options.box_batch_size_per_image;
   config.roi_heads.detections_per_img = options.detections_per_img;
+  config.roi_heads.score_thresh = options.box_score_thresh;
   return config;
 }
 
-MaskRcnnValidation validate_mask_rcnn(MaskRcnn& model, const DatasetSplit& split, int64_t limit,
-                                      const MaskRcnnTrainingOptions& options, const std::string& results_path) {
-  const auto start = std::chrono::steady_clock::now();
-  const data::Dataset images = first_images(split.dataset, limit);
+std::vector<data::Detection> predict_mask_rcnn(MaskRcnn& model, const data::Dataset& images,
+                                               const std::string& image_folder, const MaskRcnnTrainingOptions& options,
+                                               const std::function<void(int64_t, int64_t)>& on_batch) {
   data::LoaderOptions loader_options;
   loader_options.batch_size = options.val_batch_size;
   loader_options.shuffle = false;
   loader_options.num_workers = options.num_workers;
   loader_options.augment = augmentation(options, /*training=*/false);
-  data::WeakLoader loader(data::weak_source_from_dataset(images, split.image_folder), loader_options);
+  data::WeakLoader loader(data::weak_source_from_dataset(images, image_folder), loader_options);
   loader.start_epoch(0);
   std::vector<data::Detection> detections;
-  MaskRcnnValidation validation;
+  int64_t done = 0;
+  const int64_t total = static_cast<int64_t>(images.images.size());
   while (std::optional<data::WeakBatch> batch = loader.next()) {
     const std::vector<Detections> found = model.infer(image_batch(batch->images, batch->geometry, options.device));
     for (size_t n = 0; n < found.size(); ++n) {
@@ -193,8 +201,19 @@ MaskRcnnValidation validate_mask_rcnn(MaskRcnn& model, const DatasetSplit& split
         detections.push_back(std::move(d));
       }
     }
-    validation.images += static_cast<int64_t>(found.size());
+    done += static_cast<int64_t>(found.size());
+    if (on_batch) on_batch(done, total);
   }
+  return detections;
+}
+
+MaskRcnnValidation validate_mask_rcnn(MaskRcnn& model, const DatasetSplit& split, int64_t limit,
+                                      const MaskRcnnTrainingOptions& options, const std::string& results_path) {
+  const auto start = std::chrono::steady_clock::now();
+  const data::Dataset images = first_images(split.dataset, limit);
+  MaskRcnnValidation validation;
+  const std::vector<data::Detection> detections = predict_mask_rcnn(model, images, split.image_folder, options);
+  validation.images = static_cast<int64_t>(images.images.size());
   validation.detections = static_cast<int64_t>(detections.size());
   if (!results_path.empty()) {
     data::write_coco_results(detections, results_path);
@@ -255,7 +274,7 @@ MaskRcnnTrainingResult train_mask_rcnn(const MaskRcnnTrainingOptions& options) {
   loop.log_every = options.log_every;
   loop.out_dir = options.out_dir;
   loop.resume = options.resume;
-  loop.config_json = config_json(options, schedule_options, num_classes, train_images);
+  loop.config_json = config_json(options, schedule_options, train.dataset.categories, train_images);
   loop.config_may_differ = {"train"};
   loop.progress_stream = options.progress_stream;
   loop.validate_every = options.val_every;

@@ -21,6 +21,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <iostream>
 #include <string>
 #include <vector>
@@ -58,6 +59,7 @@ struct MaskRcnnTrainingOptions {
   int64_t rpn_pre_nms_top_n_test = 500, rpn_post_nms_top_n_test = 300;     // torchvision 1000 / 1000
   int64_t box_batch_size_per_image = 128;  // torchvision 512
   int64_t detections_per_img = 100;
+  float box_score_thresh = 0.05f;  // inference: detections scoring below are dropped (torchvision's)
 
   // Solver.
   int64_t iterations = 3000;
@@ -113,6 +115,14 @@ struct MaskRcnnTrainingResult {
 
 // The configuration the options describe, for `num_classes` categories (+ background).
 MaskRcnnConfig mask_rcnn_config_of(const MaskRcnnTrainingOptions& options, int64_t num_classes);
+
+// `model`'s detections of every image of `images` (files under `image_folder`) as COCO
+// results: at the native size (or image_size / max_image_size), val_batch_size images per
+// batch, boxes and masks back at each image's original size (train/detection_results.h).
+// `on_batch(done, total)` after each batch, when given.
+std::vector<data::Detection> predict_mask_rcnn(MaskRcnn& model, const data::Dataset& images,
+                                               const std::string& image_folder, const MaskRcnnTrainingOptions& options,
+                                               const std::function<void(int64_t, int64_t)>& on_batch = {});
 
 // Mask mAP of `model` on the first `limit` images of `split` (0: all) at the native size
 // (or image_size), under both protocols; the COCO results go to results_path when not "".

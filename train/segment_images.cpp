@@ -1,0 +1,247 @@
+// Segmenting images with a trained Mask R-CNN, refined or not (see segment_images.h).
+#include "train/segment_images.h"
+
+#include <algorithm>
+#include <cctype>
+#include <chrono>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <set>
+
+#include "data/coco.h"
+#include "data/draw.h"
+#include "data/image_io.h"
+#include "kernels/check.h"
+#include "train/trained_mask_rcnn.h"
+
+namespace wise {
+namespace {
+
+namespace fs = std::filesystem;
+using Clock = std::chrono::steady_clock;
+
+double seconds_since(Clock::time_point start) { return std::chrono::duration<double>(Clock::now() - start).count(); }
+
+bool is_image_file(const fs::path& path) {
+  std::string extension = path.extension().string();
+  std::transform(extension.begin(), extension.end(), extension.begin(), [](unsigned char c) { return std::tolower(c); });
+  return extension == ".jpg" || extension == ".jpeg" || extension == ".png";
+}
+
+// A .txt list: one path per line, relative to the list's folder; blank lines and lines
+// starting with '#' skipped.
+std::vector<std::string> read_list(const fs::path& list) {
+  std::ifstream in(list);
+  WISE_CHECK(in.good(), list.string(), ": cannot open the image list");
+  std::vector<std::string> paths;
+  std::string line;
+  while (std::getline(in, line)) {
+    while (!line.empty() && std::isspace(static_cast<unsigned char>(line.back()))) line.pop_back();
+    size_t begin = 0;
+    while (begin < line.size() && std::isspace(static_cast<unsigned char>(line[begin]))) ++begin;
+    line = line.substr(begin);
+    if (line.empty() || line[0] == '#') continue;
+    const fs::path path(line);
+    paths.push_back(path.is_absolute() ? path.string() : (list.parent_path() / path).string());
+  }
+  return paths;
+}
+
+std::vector<std::string> expand_paths(const std::vector<std::string>& inputs) {
+  std::vector<std::string> files;
+  for (const std::string& input : inputs) {
+    const fs::path path(input);
+    WISE_CHECK(fs::exists(path), input, ": no such file or folder");
+    if (fs::is_directory(path)) {
+      std::vector<std::string> found;
+      for (const fs::directory_entry& entry : fs::directory_iterator(path)) {
+        if (entry.is_regular_file() && is_image_file(entry.path())) found.push_back(entry.path().string());
+      }
+      WISE_CHECK(!found.empty(), input, ": the folder holds no .jpg, .jpeg or .png file");
+      std::sort(found.begin(), found.end());
+      files.insert(files.end(), found.begin(), found.end());
+    } else if (path.extension() == ".txt") {
+      const std::vector<std::string> listed = read_list(path);
+      WISE_CHECK(!listed.empty(), input, ": the image list is empty");
+      files.insert(files.end(), listed.begin(), listed.end());
+    } else {
+      files.push_back(input);
+    }
+  }
+  return files;
+}
+
+// The picture's file name: the image's stem, and its id where two images share a stem.
+std::vector<std::string> picture_names(const data::Dataset& images) {
+  std::map<std::string, int> stems;
+  for (const data::ImageInfo& info : images.images) ++stems[fs::path(info.file_name).stem().string()];
+  std::vector<std::string> names;
+  for (const data::ImageInfo& info : images.images) {
+    const std::string stem = fs::path(info.file_name).stem().string();
+    names.push_back(stems[stem] > 1 ? stem + "-" + std::to_string(info.id) + ".png" : stem + ".png");
+  }
+  return names;
+}
+
+std::map<int64_t, std::vector<data::Detection>> by_image(const std::vector<data::Detection>& detections) {
+  std::map<int64_t, std::vector<data::Detection>> grouped;
+  for (const data::Detection& detection : detections) grouped[detection.image_id].push_back(detection);
+  return grouped;
+}
+
+// Every image's detections refined with its proposals, images in `chunk`s (a few hundred
+// thousand RLE runs each: bounded memory), one image per OpenMP thread for the proposals.
+std::vector<data::Detection> refine_all(const data::Dataset& images, const std::vector<data::Detection>& detections,
+                                        const SegmentOptions& options, const std::string& image_folder,
+                                        SegmentResult& result) {
+  proposals::ProposalRunOptions run = options.proposals;
+  run.images = image_folder;
+  if (!run.cache.empty()) fs::create_directories(run.cache);
+  const std::map<int64_t, std::vector<data::Detection>> grouped = by_image(detections);
+  std::vector<data::Detection> refined;
+  constexpr size_t kChunk = 32;
+  for (size_t begin = 0; begin < images.images.size(); begin += kChunk) {
+    std::vector<const data::ImageInfo*> chunk;
+    for (size_t i = begin; i < std::min(images.images.size(), begin + kChunk); ++i) {
+      if (grouped.count(images.images[i].id) != 0) chunk.push_back(&images.images[i]);
+    }
+    const std::vector<proposals::ImageProposals> found = proposals::proposals_for_images(chunk, run);
+    for (size_t k = 0; k < chunk.size(); ++k) {
+      for (data::Detection& d : pseudo_masks::refine_detections(grouped.at(chunk[k]->id), found[k].proposals,
+                                                                 options.refinement, &result.refinement)) {
+        refined.push_back(std::move(d));
+      }
+    }
+    if (options.progress_stream != nullptr) {
+      *options.progress_stream << "segment: refined " << std::min(images.images.size(), begin + kChunk) << "/"
+                               << images.images.size() << " images\n";
+    }
+  }
+  return refined;
+}
+
+}  // namespace
+
+data::Dataset segment_inputs(const SegmentOptions& options, std::string& image_folder) {
+  WISE_CHECK(options.annotations.empty() != options.paths.empty(),
+             "segment: give images (files, folders, .txt lists) or --annotations with --images, not both");
+  data::Dataset dataset;
+  if (!options.annotations.empty()) {
+    dataset = data::read_coco_dataset(options.annotations);
+    image_folder = options.image_folder;
+    WISE_CHECK(!image_folder.empty(), "segment: --annotations ", options.annotations,
+               " needs --images, the folder its file_names are relative to");
+  } else {
+    image_folder.clear();  // file names are paths
+    const std::vector<std::string> files = expand_paths(options.paths);
+    for (size_t i = 0; i < files.size(); ++i) {
+      const data::ImageHeader header = data::read_image_header(files[i]);
+      dataset.images.push_back({static_cast<int64_t>(i) + 1, files[i], header.height, header.width, std::nullopt});
+    }
+  }
+  if (options.limit > 0 && static_cast<int64_t>(dataset.images.size()) > options.limit) {
+    dataset.images.resize(static_cast<size_t>(options.limit));
+    std::set<int64_t> kept;
+    for (const data::ImageInfo& info : dataset.images) kept.insert(info.id);
+    std::vector<data::Annotation> annotations;
+    for (const data::Annotation& annotation : dataset.annotations) {
+      if (kept.count(annotation.image_id) != 0) annotations.push_back(annotation);
+    }
+    dataset.annotations = std::move(annotations);
+  }
+  WISE_CHECK(!dataset.images.empty(), "segment: no images to segment");
+  return dataset;
+}
+
+SegmentResult segment_images(const SegmentOptions& options) {
+  WISE_CHECK(!options.model.empty() && !options.out_dir.empty(), "segment: --model and --out are required");
+  WISE_CHECK(options.score_thresh >= 0 && options.score_thresh <= 1 && options.draw_thresh >= 0 &&
+                 options.draw_thresh <= 1,
+             "segment: --score-thresh and --draw-thresh must be in [0, 1]");
+  WISE_CHECK(!options.refine || !options.proposals.cache.empty() || !options.proposals.precomputed.empty(),
+             "segment: --refine needs proposals: a cache folder or precomputed proposal files");
+  std::ostream* progress = options.progress_stream;
+  SegmentResult result;
+  std::unique_ptr<TrainedMaskRcnn> trained = load_trained_mask_rcnn(options.model, options.device, options.score_thresh);
+  result.checkpoint = trained->checkpoint;
+  result.iteration = trained->iteration;
+
+  std::string image_folder;
+  data::Dataset images = segment_inputs(options, image_folder);
+  if (!options.annotations.empty()) {
+    std::vector<std::string> ours, theirs;
+    for (const data::Category& category : trained->categories) ours.push_back(category.name);
+    for (const data::Category& category : images.categories) theirs.push_back(category.name);
+    WISE_CHECK(ours == theirs, options.annotations, ": its categories differ from those the model at ",
+               trained->checkpoint, " was trained on");
+  }
+  images.categories = trained->categories;  // labels name categories in the model's order
+  result.images = static_cast<int64_t>(images.images.size());
+  fs::create_directories(options.out_dir);
+
+  // Inference.
+  MaskRcnnTrainingOptions predict = trained->options;
+  predict.val_batch_size = options.batch_size;
+  predict.num_workers = options.num_workers;
+  auto start = Clock::now();
+  double last_line = -1;
+  std::vector<data::Detection> detections = predict_mask_rcnn(
+      *trained->model, images, image_folder, predict, [&](int64_t done, int64_t total) {
+        const double elapsed = seconds_since(start);
+        if (progress != nullptr && (done == total || elapsed - last_line >= 5)) {
+          char line[128];
+          std::snprintf(line, sizeof(line), "segment: %lld/%lld images, %.1f images/s\n", static_cast<long long>(done),
+                        static_cast<long long>(total), done / std::max(elapsed, 1e-9));
+          *progress << line << std::flush;
+          last_line = elapsed;
+        }
+      });
+  result.inference_seconds = seconds_since(start);
+  result.detections = static_cast<int64_t>(detections.size());
+  result.results_path = (fs::path(options.out_dir) / "detections.json").string();
+  data::write_coco_results(detections, result.results_path);
+  data::Dataset listing = images;
+  listing.annotations.clear();
+  result.images_path = (fs::path(options.out_dir) / "images.json").string();
+  data::write_coco_dataset(listing, result.images_path);
+
+  // Refinement (WISE Fig. 3).
+  const std::vector<data::Detection>* shown = &detections;
+  std::vector<data::Detection> refined;
+  if (options.refine) {
+    start = Clock::now();
+    refined = refine_all(images, detections, options, image_folder, result);
+    result.refinement_seconds = seconds_since(start);
+    result.refined_results_path = (fs::path(options.out_dir) / "detections-refined.json").string();
+    data::write_coco_results(refined, result.refined_results_path);
+    shown = &refined;
+  }
+
+  // Pictures.
+  if (options.pictures) {
+    start = Clock::now();
+    result.pictures_dir = (fs::path(options.out_dir) / "pictures").string();
+    fs::create_directories(result.pictures_dir);
+    const std::vector<std::string> names = picture_names(images);
+    const std::map<int64_t, std::vector<data::Detection>> grouped = by_image(*shown);
+    data::DrawOptions draw;
+    draw.min_score = options.draw_thresh;
+    for (size_t i = 0; i < images.images.size(); ++i) {
+      const data::ImageInfo& info = images.images[i];
+      const std::string path = image_folder.empty() ? info.file_name : image_folder + "/" + info.file_name;
+      data::Canvas canvas(data::load_image(path, 3));
+      const auto found = grouped.find(info.id);
+      if (found != grouped.end()) {
+        data::draw_detections(canvas, found->second, images.categories, info.id, draw);
+        for (const data::Detection& d : found->second) result.drawn += d.score >= options.draw_thresh ? 1 : 0;
+      }
+      canvas.save_png((fs::path(result.pictures_dir) / names[i]).string());
+    }
+    result.drawing_seconds = seconds_since(start);
+  }
+  return result;
+}
+
+}  // namespace wise
