@@ -15,6 +15,7 @@
 #include <memory>
 #include <mutex>
 #include <optional>
+#include <string>
 #include <tuple>
 
 #include "kernels/check.h"
@@ -41,6 +42,10 @@ struct Compiled {
   // the activation layout when they differ (see Plan::backward_data).
   memory::desc d_input;
   std::optional<dnnl::reorder> d_input_reorder;
+  // backward_weights only: the input and d_output layouts the primitive reads, and the
+  // reorders from the activations' layouts when they differ (see Plan::backward_weights).
+  memory::desc input, d_output;
+  std::optional<dnnl::reorder> input_reorder, d_output_reorder;
 };
 
 memory::dims spatial(int64_t h, int64_t w) { return {h, w}; }
@@ -98,7 +103,9 @@ class Plan {
                                    (data.d_input_reorder ? aligned_bytes(data.d_input.get_size()) : 0);
     const std::size_t weights_bytes = aligned_bytes(weights.weights.get_size()) +
                                       aligned_bytes(shape_.out_channels * sizeof(float)) +
-                                      aligned_bytes(weights.scratchpad.get_size());
+                                      aligned_bytes(weights.scratchpad.get_size()) +
+                                      (weights.input_reorder ? aligned_bytes(weights.input.get_size()) : 0) +
+                                      (weights.d_output_reorder ? aligned_bytes(weights.d_output.get_size()) : 0);
     // Post-op variants of the forward may need a little more scratchpad: keep slack.
     return std::max({forward_bytes, data_bytes, weights_bytes}) + 4096;
   }
@@ -109,7 +116,8 @@ class Plan {
       const dnnl::convolution_forward::primitive_desc pd(forward_descriptor(input_desc(), output_desc(), bias),
                                                          attributes(add_to_output, relu), onednn_engine());
       slot = Compiled{dnnl::convolution_forward(pd), pd.weights_desc(), pd.scratchpad_desc(),
-                      reorder_if_needed(plain_weights_desc(shape_), pd.weights_desc()), {}, std::nullopt};
+                      reorder_if_needed(plain_weights_desc(shape_), pd.weights_desc()), {}, std::nullopt, {}, {},
+                      std::nullopt, std::nullopt};
     }
     return *slot;
   }
@@ -127,23 +135,43 @@ class Plan {
       const dnnl::convolution_backward_data::primitive_desc pd(desc, attributes(false, false), onednn_engine(), hint_);
       backward_data_ = Compiled{dnnl::convolution_backward_data(pd), pd.weights_desc(), pd.scratchpad_desc(),
                                 reorder_if_needed(plain_weights_desc(shape_), pd.weights_desc()), pd.diff_src_desc(),
-                                reorder_if_needed(pd.diff_src_desc(), input_desc())};
+                                reorder_if_needed(pd.diff_src_desc(), input_desc()), {}, {}, std::nullopt,
+                                std::nullopt};
     }
     return *backward_data_;
   }
 
   // For backward_weights, `weights` is the layout of diff_weights and
   // weights_reorder goes the other way: that layout -> plain OIHW.
+  //
+  // The activations' own layouts first. Where oneDNN 2.6 has only its reference kernel for
+  // them it is asked again with input and d_output as `any`, and the activations are
+  // reordered into its choice in the workspace: on AVX2 (no AVX-512) a dilated 3x3
+  // convolution's weight gradient on nChw8c has no JIT kernel, and the reference one took
+  // 10 s per call in PRM's output-stride-8 ResNet, where im2col + GEMM on a plain layout,
+  // reorders included, takes milliseconds.
   const Compiled& backward_weights(bool bias) {
     std::optional<Compiled>& slot = backward_weights_[bias];
     if (!slot) {
       const memory::desc bias_desc = bias ? memory::desc({shape_.out_channels}, DataType::f32, Tag::x) : memory::desc();
-      const dnnl::convolution_backward_weights::desc desc(algorithm::convolution_direct, input_desc(),
-                                                          any_desc(weight_dims()), bias_desc, output_desc(),
-                                                          strides(), dilates(), padding(), padding());
-      const dnnl::convolution_backward_weights::primitive_desc pd(desc, attributes(false, false), onednn_engine(), hint_);
-      slot = Compiled{dnnl::convolution_backward_weights(pd), pd.diff_weights_desc(), pd.scratchpad_desc(), std::nullopt,
-                      {}, std::nullopt};
+      auto primitive_desc = [&](const memory::desc& input, const memory::desc& d_output) {
+        const dnnl::convolution_backward_weights::desc desc(algorithm::convolution_direct, input, any_desc(weight_dims()),
+                                                            bias_desc, d_output, strides(), dilates(), padding(),
+                                                            padding());
+        return dnnl::convolution_backward_weights::primitive_desc(desc, attributes(false, false), onednn_engine(), hint_);
+      };
+      dnnl::convolution_backward_weights::primitive_desc pd = primitive_desc(input_desc(), output_desc());
+      if (std::string(pd.impl_info_str()).rfind("ref", 0) == 0) pd = primitive_desc(any_desc(input_dims()), any_desc(output_dims()));
+      slot = Compiled{dnnl::convolution_backward_weights(pd),
+                      pd.diff_weights_desc(),
+                      pd.scratchpad_desc(),
+                      std::nullopt,
+                      {},
+                      std::nullopt,
+                      pd.src_desc(),
+                      pd.diff_dst_desc(),
+                      reorder_if_needed(input_desc(), pd.src_desc()),
+                      reorder_if_needed(output_desc(), pd.diff_dst_desc())};
     }
     return *slot;
   }
@@ -316,9 +344,22 @@ void convolution_backward_weights(const ConvolutionShape& shape, const float* in
   WorkspaceCursor cursor(workspace);
   memory diff_weights(compiled.weights, onednn_engine(), cursor.take(compiled.weights.get_size()));
   float* bias_sums = static_cast<float*>(cursor.take(shape.out_channels * sizeof(float)));
+  // The activations in the layouts the primitive reads (the same memory when they agree).
+  memory source(plan.input_desc(), onednn_engine(), const_cast<float*>(input));
+  memory d_destination(plan.output_desc(), onednn_engine(), const_cast<float*>(d_output));
+  if (compiled.input_reorder) {
+    memory reordered(compiled.input, onednn_engine(), cursor.take(compiled.input.get_size()));
+    compiled.input_reorder->execute(onednn_stream(), source, reordered);
+    source = reordered;
+  }
+  if (compiled.d_output_reorder) {
+    memory reordered(compiled.d_output, onednn_engine(), cursor.take(compiled.d_output.get_size()));
+    compiled.d_output_reorder->execute(onednn_stream(), d_destination, reordered);
+    d_destination = reordered;
+  }
   std::unordered_map<int, memory> arguments{
-      {DNNL_ARG_SRC, memory(plan.input_desc(), onednn_engine(), const_cast<float*>(input))},
-      {DNNL_ARG_DIFF_DST, memory(plan.output_desc(), onednn_engine(), const_cast<float*>(d_output))},
+      {DNNL_ARG_SRC, source},
+      {DNNL_ARG_DIFF_DST, d_destination},
       {DNNL_ARG_DIFF_WEIGHTS, diff_weights},
       {DNNL_ARG_SCRATCHPAD, memory(compiled.scratchpad, onednn_engine(), cursor.take(compiled.scratchpad.get_size()))}};
   if (d_bias) {
