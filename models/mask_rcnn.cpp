@@ -52,24 +52,57 @@ LoadReport MaskRcnn::load_backbone(const std::string& path) {
   return load_torchvision_weights(path, buffer_, "backbone.body.", "classifier.");
 }
 
-const MaskRcnnLosses& MaskRcnn::forward_training(const ImageBatch& batch, const std::vector<DetectionTarget>& targets,
-                                                 Generator& generator) {
+namespace {
+
+void check_training_batch(const ImageBatch& batch, const std::vector<DetectionTarget>& targets) {
   WISE_CHECK(batch.images.defined() && batch.images.rank() == 4 &&
                  static_cast<int64_t>(batch.image_sizes.size()) == batch.images.size(0) &&
                  targets.size() == batch.image_sizes.size(),
              "MaskRcnn: a batch of ", batch.images.defined() ? batch.images.describe() : "undefined", " with ",
              batch.image_sizes.size(), " image sizes and ", targets.size(), " targets");
-  const ImageSize padded{batch.images.size(2), batch.images.size(3)};
-  features_ = backbone_.forward(batch.images, /*training=*/true);
-  const std::vector<Tensor>& features = features_;
-  std::vector<Tensor> gt_boxes;
-  for (const DetectionTarget& target : targets) gt_boxes.push_back(target.boxes);
-  const RpnProposals& proposals = rpn_.forward_training(features, padded, batch.image_sizes, gt_boxes, generator);
-  plain_levels(features, pooled_levels_);
-  roi_heads_.forward_training(pooled_levels_, proposals.boxes, targets, generator);
+}
+
+std::vector<Tensor> boxes_of(const std::vector<DetectionTarget>& targets) {
+  std::vector<Tensor> boxes;
+  for (const DetectionTarget& target : targets) boxes.push_back(target.boxes);
+  return boxes;
+}
+
+}  // namespace
+
+// WISE Eq. 2: L = L_cls + L_box + L_mask (+ the RPN's L_objectness + L_rpn_box).
+const MaskRcnnLosses& MaskRcnn::collect_losses() {
   losses_ = {roi_heads_.loss_classifier(), roi_heads_.loss_box_reg(), roi_heads_.loss_mask(),
              rpn_.loss_objectness(), rpn_.loss_box_reg()};
   return losses_;
+}
+
+const MaskRcnnLosses& MaskRcnn::forward_training(const ImageBatch& batch, const std::vector<DetectionTarget>& targets,
+                                                 Generator& generator) {
+  check_training_batch(batch, targets);
+  const ImageSize padded{batch.images.size(2), batch.images.size(3)};
+  features_ = backbone_.forward(batch.images, /*training=*/true);
+  const RpnProposals& proposals =
+      rpn_.forward_training(features_, padded, batch.image_sizes, boxes_of(targets), generator);
+  plain_levels(features_, pooled_levels_);
+  roi_heads_.forward_training(pooled_levels_, proposals.boxes, targets, generator);
+  return collect_losses();
+}
+
+const MaskRcnnLosses& MaskRcnn::forward_training(const ImageBatch& batch, const std::vector<DetectionTarget>& targets,
+                                                 const RpnSample& rpn_sample, const RoiSample& roi_sample) {
+  check_training_batch(batch, targets);
+  const ImageSize padded{batch.images.size(2), batch.images.size(3)};
+  features_ = backbone_.forward(batch.images, /*training=*/true);
+  const std::vector<Tensor> gt_boxes = boxes_of(targets);
+  // RegionProposalNetwork::forward_training's steps, with the sample given.
+  rpn_.run_head(features_, padded);
+  rpn_.filter_proposals(batch.image_sizes, config_.rpn.pre_nms_top_n_train, config_.rpn.post_nms_top_n_train);
+  rpn_.assign_targets_to_anchors(gt_boxes);
+  rpn_.compute_loss(rpn_sample, gt_boxes);
+  plain_levels(features_, pooled_levels_);
+  roi_heads_.compute_losses(pooled_levels_, roi_sample, targets);
+  return collect_losses();
 }
 
 void MaskRcnn::backward() {

@@ -69,6 +69,11 @@ class MaskRcnn {
   // Runs every stage's training path, sampling from `generator`; returns the losses.
   const MaskRcnnLosses& forward_training(const ImageBatch& batch, const std::vector<DetectionTarget>& targets,
                                          Generator& generator);
+  // The same with the RPN's anchor sample and the RoI heads' sample given instead of drawn
+  // (torchvision's, for tests/fixtures/mask_rcnn_parity_test.cpp): the RPN still makes its
+  // training proposals (rpn().proposals()), and the RoI heads pool the sample's boxes.
+  const MaskRcnnLosses& forward_training(const ImageBatch& batch, const std::vector<DetectionTarget>& targets,
+                                         const RpnSample& rpn_sample, const RoiSample& roi_sample);
   // After forward_training: backward of L = the sum of the five losses into the trainable
   // parameters' gradients (+=).
   void backward();
@@ -83,6 +88,8 @@ class MaskRcnn {
   const RoiHeads& roi_heads() const { return roi_heads_; }
 
  private:
+  const MaskRcnnLosses& collect_losses();
+
   MaskRcnnConfig config_;
   ParameterBuffer& buffer_;
   ResNetFpnBackbone backbone_;

@@ -119,6 +119,7 @@ class RegionProposalNetwork {
   void compute_loss(const RpnSample& sample, const std::vector<Tensor>& gt_boxes);
 
   const RpnHead& head() const { return head_; }
+  const RpnProposals& proposals() const { return proposals_; }  // the last filter_proposals'
   const Tensor& anchors() const { return anchors_; }  // (T, 4)
   const RpnConfig& config() const { return config_; }
 
