@@ -81,11 +81,14 @@ const MaskRcnnLosses& MaskRcnn::forward_training(const ImageBatch& batch, const 
                                                  Generator& generator) {
   check_training_batch(batch, targets);
   const ImageSize padded{batch.images.size(2), batch.images.size(3)};
+  StageClock clock(stage_times_, batch.images.device());
   features_ = backbone_.forward(batch.images, /*training=*/true);
+  clock.lap(&StageTimes::backbone);
   const RpnProposals& proposals =
       rpn_.forward_training(features_, padded, batch.image_sizes, boxes_of(targets), generator);
+  clock.lap(&StageTimes::rpn);
   plain_levels(features_, pooled_levels_);
-  roi_heads_.forward_training(pooled_levels_, proposals.boxes, targets, generator);
+  roi_heads_.forward_training(pooled_levels_, proposals.boxes, targets, generator);  // times its branches
   return collect_losses();
 }
 
@@ -108,6 +111,7 @@ const MaskRcnnLosses& MaskRcnn::forward_training(const ImageBatch& batch, const 
 void MaskRcnn::backward() {
   WISE_CHECK(losses_.loss_classifier.defined(), "MaskRcnn::backward: run forward_training first");
   const Device device = pooled_levels_[0].device();
+  StageClock clock(stage_times_, device);
   if (!one_.defined() || one_.device() != device) one_ = Tensor::from_vector<float>({1}, {1.0f}).to(device);
   // dL/dP2..P5 from the RoI heads (plain, as RoIAlign read them)
   std::vector<Tensor> d_pooled;
@@ -123,6 +127,12 @@ void MaskRcnn::backward() {
   }
   rpn_.backward(one_, one_, d_features);
   backbone_.backward(d_features, nullptr);
+  clock.lap(&StageTimes::backward);
+}
+
+void MaskRcnn::time_stages(StageTimes* times) {
+  stage_times_ = times;
+  roi_heads_.time_stages(times);
 }
 
 std::vector<Detections> MaskRcnn::infer(const ImageBatch& batch) {
@@ -131,8 +141,11 @@ std::vector<Detections> MaskRcnn::infer(const ImageBatch& batch) {
              "MaskRcnn::infer: a batch of ", batch.images.defined() ? batch.images.describe() : "undefined",
              " with ", batch.image_sizes.size(), " image sizes");
   const ImageSize padded{batch.images.size(2), batch.images.size(3)};
+  StageClock clock(stage_times_, batch.images.device());
   const std::vector<Tensor>& features = backbone_.forward(batch.images, /*training=*/false);
+  clock.lap(&StageTimes::backbone);
   const RpnProposals& proposals = rpn_.forward_inference(features, padded, batch.image_sizes);
+  clock.lap(&StageTimes::rpn);
   plain_levels(features, pooled_levels_);
   return roi_heads_.forward_inference(pooled_levels_, proposals.boxes, batch.image_sizes);
 }

@@ -82,6 +82,10 @@ class MaskRcnn {
   // Detections per image, in the batch's (padded, resized) coordinates.
   std::vector<Detections> infer(const ImageBatch& batch);
 
+  // Adds each stage's seconds of forward_training, backward and infer to `times`
+  // (nullptr: stop): the benchmark's split (models/detection/stage_times.h).
+  void time_stages(StageTimes* times);
+
   const MaskRcnnConfig& config() const { return config_; }
   const ResNetFpnBackbone& backbone() const { return backbone_; }
   const RegionProposalNetwork& rpn() const { return rpn_; }
@@ -90,6 +94,7 @@ class MaskRcnn {
  private:
   const MaskRcnnLosses& collect_losses();
 
+  StageTimes* stage_times_ = nullptr;
   MaskRcnnConfig config_;
   ParameterBuffer& buffer_;
   ResNetFpnBackbone backbone_;

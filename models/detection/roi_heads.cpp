@@ -131,6 +131,7 @@ void RoiHeads::compute_losses(const std::vector<Tensor>& features, const RoiSamp
   WISE_CHECK(!features.empty(), "RoiHeads: no feature maps");
   const Device device = features[0].device();
   const int64_t K = config_.box_head.num_classes;
+  StageClock clock(stage_times_, device);
   features_ = features;
   // ---- box branch: fastrcnn_loss
   const std::vector<float> rois = roi_rows(sample.boxes);
@@ -173,9 +174,12 @@ void RoiHeads::compute_losses(const std::vector<Tensor>& features, const RoiSamp
   loss_box_reg_ = box_loss_sum_.clone();
   kernels::scale(device, 1.0f / static_cast<float>(num_rois_), loss_box_reg_.data<float>(), 1);
 
+  clock.lap(&StageTimes::box_head);
+
   // ---- mask branch: maskrcnn_loss over the foreground RoIs
   if (num_positive_ == 0) {  // torchvision: mask_logits.sum() * 0
     loss_mask_ = Tensor::zeros({1}, DType::float32, device);
+    clock.lap(&StageTimes::mask_head);
     return;
   }
   mask_rois_ = upload(mask_rois, {num_positive_, 5}, device);
@@ -202,6 +206,7 @@ void RoiHeads::compute_losses(const std::vector<Tensor>& features, const RoiSamp
   }
   binary_cross_entropy_with_logits_forward(mask_logits_selected_, mask_targets_, Tensor(), {Reduction::mean},
                                            loss_mask_);
+  clock.lap(&StageTimes::mask_head);
 }
 
 void RoiHeads::mask_logits_of(const std::vector<Tensor>& features, const Tensor& rois, const Tensor& labels,
@@ -266,6 +271,7 @@ std::vector<Detections> RoiHeads::forward_inference(const std::vector<Tensor>& f
   WISE_CHECK(!features.empty() && proposals.size() == image_sizes.size(), "RoiHeads: ", proposals.size(),
              " proposal lists for ", image_sizes.size(), " image sizes");
   const Device device = features[0].device();
+  StageClock clock(stage_times_, device);
   const int64_t K = config_.box_head.num_classes;
   const size_t N = proposals.size();
   // ---- box branch on every proposal of the batch
@@ -338,6 +344,8 @@ std::vector<Detections> RoiHeads::forward_inference(const std::vector<Tensor>& f
     detected_labels.insert(detected_labels.end(), top_labels.begin(), top_labels.end());
   }
 
+  clock.lap(&StageTimes::box_head);
+
   // ---- maskrcnn_inference: the detected class's mask probabilities
   const int64_t D = rows_of(detected_rois);
   const int64_t M = 2 * config_.mask_roi_pool.pooled_height;
@@ -353,6 +361,7 @@ std::vector<Detections> RoiHeads::forward_inference(const std::vector<Tensor>& f
     detections[n].masks = probabilities.view(static_cast<int64_t>(offset) * M * M, {count, 1, M, M});
     offset += static_cast<size_t>(count);
   }
+  clock.lap(&StageTimes::mask_head);
   return detections;
 }
 

@@ -32,6 +32,7 @@
 #include "models/detection/box_head.h"
 #include "models/detection/mask_head.h"
 #include "models/detection/rpn.h"
+#include "models/detection/stage_times.h"
 #include "nn/parameter_buffer.h"
 #include "nn/random.h"
 #include "nn/roi_align.h"
@@ -103,6 +104,9 @@ class RoiHeads {
   const Tensor& loss_classifier() const { return loss_classifier_; }  // [1]
   const Tensor& loss_box_reg() const { return loss_box_reg_; }        // [1]
   const Tensor& loss_mask() const { return loss_mask_; }              // [1]
+  // Adds compute_losses' and forward_inference's box and mask branch times to `times`
+  // (nullptr: stop); for the benchmark's split (stage_times.h).
+  void time_stages(StageTimes* times) { stage_times_ = times; }
   // After forward_training: the three losses' gradients [1] (undefined = 0). Accumulates
   // (+=) the heads' parameter gradients and dL/dP_l into d_features[l] (plain, P_l's shape;
   // undefined = not wanted).
@@ -130,6 +134,7 @@ class RoiHeads {
   const MaskHead& mask_head() const { return mask_head_; }
 
  private:
+  StageTimes* stage_times_ = nullptr;
   // The mask branch's logits of `labels`' channels for rois (R, 5): (R, M, M).
   void mask_logits_of(const std::vector<Tensor>& features, const Tensor& rois, const Tensor& labels,
                       Tensor& selected);
