@@ -7,11 +7,16 @@ namespace wise::kernels {
 
 void add_channel_bias(Device device, const float* bias, MemoryFormat format, int64_t N, int64_t C,
                       int64_t H, int64_t W, float* y) {
-  // Over logical elements: each writes its own physical address.
-  parallel_for(device, N * C * H * W, [=] WISE_HD(int64_t index) {
-    const Coordinates at = coordinates_of(index, C, H, W);
-    y[physical_offset(format, C, H, W, at.n, at.c, at.h, at.w)] += bias[at.c];
-  });
+  // Over rows (n, c, h) of one channel: each writes its own W pixels, a pixel_stride
+  // apart. (An index per element spent its time in the divisions of coordinates_of:
+  // 0.4 s per call on the mask head's deconvolution output, 100 x 256 x 28 x 28.)
+  const int64_t stride = pixel_stride(format, C);
+  parallel_for(device, N * C * H, [=] WISE_HD(int64_t row) {
+    const int64_t h = row % H, c = (row / H) % C, n = row / (H * C);
+    float* pixel = y + physical_offset(format, C, H, W, n, c, h, 0);
+    const float value = bias[c];
+    for (int64_t w = 0; w < W; ++w) pixel[w * stride] += value;
+  }, W);
 }
 
 void sum_channels_accumulate(Device device, const float* d_y, MemoryFormat format, int64_t N, int64_t C,

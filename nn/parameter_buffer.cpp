@@ -51,13 +51,22 @@ void ParameterBuffer::allocate(Device device, int world_size) {
   }
 
   values_ = Tensor::zeros({cursor}, DType::float32, device);
-  gradients_ = Tensor::zeros({trainable_numel_}, DType::float32, device);
   // Views share the buffers' handles, so each one keeps its buffer alive.
-  for (const Spec& spec : specs_) {
-    value_views_.push_back(values_.view(spec.offset, spec.shape));
-    gradient_views_.push_back(spec.trainable ? gradients_.view(spec.offset, spec.shape) : Tensor());
-  }
+  for (const Spec& spec : specs_) value_views_.push_back(values_.view(spec.offset, spec.shape));
   mark_changed();
+}
+
+void ParameterBuffer::ensure_gradients() const {
+  if (gradients_.defined()) return;
+  gradients_ = Tensor::zeros({trainable_numel_}, DType::float32, values_.device());
+  for (const Spec& spec : specs_)
+    gradient_views_.push_back(spec.trainable ? gradients_.view(spec.offset, spec.shape) : Tensor());
+}
+
+const Tensor& ParameterBuffer::trainable_gradients() const {
+  require_allocated("trainable_gradients");
+  ensure_gradients();
+  return gradients_;
 }
 
 int ParameterBuffer::index_of(const std::string& name) const {
@@ -74,6 +83,7 @@ Tensor ParameterBuffer::value(int index) const {
 
 Tensor ParameterBuffer::gradient(int index) const {
   require_allocated("gradient");
+  ensure_gradients();
   return gradient_views_.at(static_cast<size_t>(index));
 }
 
@@ -84,7 +94,8 @@ Tensor ParameterBuffer::trainable_values() const {
 
 void ParameterBuffer::zero_gradients() {
   require_allocated("zero_gradients");
-  gradients_.zero();
+  if (gradients_.defined()) gradients_.zero();
+  else ensure_gradients();
 }
 
 std::vector<std::pair<std::string, Tensor>> ParameterBuffer::named_values() const {

@@ -37,9 +37,12 @@ class ParameterBuffer {
   // (before allocate()). Returns how many matched.
   int set_trainable(const std::string& prefix, bool trainable);
 
-  // Lays out and allocates values (zeroed) and gradients (zeroed) on `device`.
+  // Lays out and allocates values (zeroed) on `device`. The gradients (zeroed) come
+  // with the first call that asks for them: a model that only infers (segment,
+  // evaluation) never holds a gradient buffer as large as its weights.
   void allocate(Device device, int world_size = 1);
   bool allocated() const { return values_.defined(); }
+  bool has_gradients() const { return gradients_.defined(); }
 
   int size() const { return static_cast<int>(specs_.size()); }
   int index_of(const std::string& name) const;  // throws naming the unknown parameter
@@ -53,7 +56,7 @@ class ParameterBuffer {
   // Flat views: the whole value buffer, and the trainable range of both.
   const Tensor& all_values() const { return values_; }
   Tensor trainable_values() const;
-  const Tensor& trainable_gradients() const { return gradients_; }
+  const Tensor& trainable_gradients() const;
   int64_t trainable_numel() const { return trainable_numel_; }  // padding included
   int64_t offset(int index) const { return specs_[index].offset; }  // in floats
 
@@ -85,10 +88,14 @@ class ParameterBuffer {
     int64_t offset = 0;
   };
   void require_allocated(const char* what) const;
+  void ensure_gradients() const;
 
   std::vector<Spec> specs_;
-  std::vector<Tensor> value_views_, gradient_views_;
-  Tensor values_, gradients_;
+  std::vector<Tensor> value_views_;
+  Tensor values_;
+  // Made on first use (ensure_gradients), by const accessors too.
+  mutable std::vector<Tensor> gradient_views_;
+  mutable Tensor gradients_;
   int64_t trainable_numel_ = 0;
   uint64_t version_ = 0;
 };

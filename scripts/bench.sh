@@ -6,6 +6,7 @@
 #   scripts/bench.sh kernels [driver options] # detection kernels (issue 13) vs torchvision & co.
 #   scripts/bench.sh backbone [driver options] # ResNet-50 and ResNet-50-FPN vs torchvision (issue 15)
 #   scripts/bench.sh evaluate [options]      # evaluate vs pycocotools' COCOeval, time and memory (issue 22)
+#   scripts/bench.sh maskrcnn [options]      # Mask R-CNN R50-FPN training and inference vs torchvision (issue 23)
 #
 # Run on an idle machine: with 2 cores, anything else running (a build, a
 # helper) spoils the timings; each table prints an sgemm probe before and after.
@@ -44,8 +45,12 @@ case "${what}" in
       .venv-pycocotools/bin/python -m pip install --quiet pycocotools
     .venv-pycocotools/bin/python benchmarks/evaluate_vs_pycocotools.py --binary build/cpu/apps/evaluate "$@"
     ;;
+  maskrcnn)
+    cmake --build build/cpu -j "${jobs}" --target wise_bench_maskrcnn
+    /usr/bin/python3 benchmarks/maskrcnn_vs_torchvision.py --binary build/cpu/apps/wise_bench_maskrcnn "$@"
+    ;;
   *)
-    echo "usage: scripts/bench.sh conv|conv-backends|kernels|backbone|evaluate [options]" >&2
+    echo "usage: scripts/bench.sh conv|conv-backends|kernels|backbone|evaluate|maskrcnn [options]" >&2
     exit 2
     ;;
 esac

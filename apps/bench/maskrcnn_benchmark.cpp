@@ -137,11 +137,12 @@ int main(int argc, char** argv) {
                   times.mask_head / n, times.backward / n, optimizer_seconds / n);
     };
     if (options.mode == "infer") {
-      int64_t calls = 0;
+      int64_t calls = 0, detections = 0;
       const bench::Timing timing = bench::time_calls([&] {
-        model.infer(batch);
+        detections = model.infer(batch)[0].scores.numel();
         ++calls;
       });
+      std::printf("detections %lld\n", static_cast<long long>(detections));
       print_stages(calls, 0);
       report(timing);
       return 0;

@@ -42,8 +42,9 @@ struct Compiled {
   // the activation layout when they differ (see Plan::backward_data).
   memory::desc d_input;
   std::optional<dnnl::reorder> d_input_reorder;
-  // backward_weights only: the input and d_output layouts the primitive reads, and the
-  // reorders from the activations' layouts when they differ (see Plan::backward_weights).
+  // backward_weights: the input and d_output layouts the primitive reads, and the reorders
+  // from the activations' layouts when they differ (see Plan::backward_weights);
+  // backward_data uses d_output and d_output_reorder alike (Plan::backward_data).
   memory::desc input, d_output;
   std::optional<dnnl::reorder> input_reorder, d_output_reorder;
 };
@@ -100,7 +101,8 @@ class Plan {
     const std::size_t forward_bytes = aligned_bytes(forward.weights.get_size()) + aligned_bytes(forward.scratchpad.get_size());
     const std::size_t data_bytes = aligned_bytes(data.weights.get_size()) + aligned_bytes(data.scratchpad.get_size()) +
                                    aligned_bytes(input_desc().get_size()) +
-                                   (data.d_input_reorder ? aligned_bytes(data.d_input.get_size()) : 0);
+                                   (data.d_input_reorder ? aligned_bytes(data.d_input.get_size()) : 0) +
+                                   (data.d_output_reorder ? aligned_bytes(data.d_output.get_size()) : 0);
     const std::size_t weights_bytes = aligned_bytes(weights.weights.get_size()) +
                                       aligned_bytes(shape_.out_channels * sizeof(float)) +
                                       aligned_bytes(weights.scratchpad.get_size()) +
@@ -128,15 +130,21 @@ class Plan {
       // (the 3-channel image, or channels fewer than a SIMD block) and a blocked d_output
       // oneDNN 2.6 has only its reference kernel for the layouts as given, ~100x slower
       // (PRM's peak backpropagation runs the stem's input gradient). A reorder after is
-      // cheap.
-      const dnnl::convolution_backward_data::desc desc(algorithm::convolution_direct, any_desc(input_dims()),
-                                                       any_desc(weight_dims()), output_desc(), strides(),
-                                                       dilates(), padding(), padding());
-      const dnnl::convolution_backward_data::primitive_desc pd(desc, attributes(false, false), onednn_engine(), hint_);
+      // cheap. Where it is still the reference kernel (AVX2: the stem's 7x7 stride-2
+      // input gradient from nChw8c, 0.9 s a call at 192 x 192), d_output is asked as any
+      // too and reordered into the primitive's layout first (its gemm kernel: ~10 ms).
+      auto primitive_desc = [&](const memory::desc& d_output) {
+        const dnnl::convolution_backward_data::desc desc(algorithm::convolution_direct, any_desc(input_dims()),
+                                                         any_desc(weight_dims()), d_output, strides(), dilates(),
+                                                         padding(), padding());
+        return dnnl::convolution_backward_data::primitive_desc(desc, attributes(false, false), onednn_engine(), hint_);
+      };
+      dnnl::convolution_backward_data::primitive_desc pd = primitive_desc(output_desc());
+      if (std::string(pd.impl_info_str()).rfind("ref", 0) == 0) pd = primitive_desc(any_desc(output_dims()));
       backward_data_ = Compiled{dnnl::convolution_backward_data(pd), pd.weights_desc(), pd.scratchpad_desc(),
                                 reorder_if_needed(plain_weights_desc(shape_), pd.weights_desc()), pd.diff_src_desc(),
-                                reorder_if_needed(pd.diff_src_desc(), input_desc()), {}, {}, std::nullopt,
-                                std::nullopt};
+                                reorder_if_needed(pd.diff_src_desc(), input_desc()), {}, pd.diff_dst_desc(),
+                                std::nullopt, reorder_if_needed(output_desc(), pd.diff_dst_desc())};
     }
     return *backward_data_;
   }
@@ -315,9 +323,16 @@ void convolution_backward_data(const ConvolutionShape& shape, const float* d_out
   float* target = beta == 0.0f ? d_input : static_cast<float*>(cursor.take(input_desc.get_size()));
   // The primitive's own d_input layout, when it is not the activation's, goes to scratch first.
   void* computed = compiled.d_input_reorder ? cursor.take(compiled.d_input.get_size()) : target;
+  // And d_output into the primitive's layout, when it reads another.
+  memory d_output_memory(plan.output_desc(), onednn_engine(), const_cast<float*>(d_output));
+  if (compiled.d_output_reorder) {
+    memory reordered(compiled.d_output, onednn_engine(), cursor.take(compiled.d_output.get_size()));
+    compiled.d_output_reorder->execute(onednn_stream(), d_output_memory, reordered);
+    d_output_memory = reordered;
+  }
   compiled.primitive.execute(
       onednn_stream(),
-      {{DNNL_ARG_DIFF_DST, memory(plan.output_desc(), onednn_engine(), const_cast<float*>(d_output))},
+      {{DNNL_ARG_DIFF_DST, d_output_memory},
        {DNNL_ARG_WEIGHTS, weights},
        {DNNL_ARG_DIFF_SRC, memory(compiled.d_input, onednn_engine(), computed)},
        {DNNL_ARG_SCRATCHPAD, memory(compiled.scratchpad, onednn_engine(), cursor.take(compiled.scratchpad.get_size()))}});

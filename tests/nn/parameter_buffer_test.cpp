@@ -63,6 +63,29 @@ TEST(ParameterBuffer, ViewsAliasTheOneBuffer) {
   EXPECT_EQ(survivor.to_vector<float>(), std::vector<float>(5, 3.0f));
 }
 
+// A model that only infers never asks for its gradients, and holds none: the gradient
+// buffer (as large as the trainable weights) comes, zeroed, with the first request.
+TEST(ParameterBuffer, GradientsComeWithTheFirstRequest) {
+  ParameterBuffer parameters = small_model();
+  parameters.allocate(Device::cpu);
+  EXPECT_FALSE(parameters.has_gradients());
+  parameters.value("fc.bias").fill(1.0f);  // values and their views do not make them
+  EXPECT_FALSE(parameters.has_gradients());
+  const Tensor gradient = parameters.gradient(parameters.index_of("fc.weight"));
+  EXPECT_TRUE(parameters.has_gradients());
+  EXPECT_EQ(gradient.to_vector<float>(), std::vector<float>(40, 0.0f));
+  // The same buffer after that: the flat range and the views alias.
+  Tensor flat = parameters.trainable_gradients();
+  flat.fill(4.0f);
+  EXPECT_EQ(gradient.to_vector<float>(), std::vector<float>(40, 4.0f));
+
+  ParameterBuffer zeroed = small_model();
+  zeroed.allocate(Device::cpu);
+  zeroed.zero_gradients();  // makes them too: an optimizer's first step may start here
+  EXPECT_TRUE(zeroed.has_gradients());
+  EXPECT_EQ(zeroed.trainable_gradients().to_vector<float>(), std::vector<float>(zeroed.trainable_numel(), 0.0f));
+}
+
 // The version counts the writes a cache of derived values must notice (loads,
 // initialisation), and only those: reading does not move it.
 TEST(ParameterBuffer, VersionCountsWritePathsOnly) {
