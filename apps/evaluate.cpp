@@ -34,6 +34,7 @@ struct Options {
   std::string results;
   std::string json;
   EvaluationOptions evaluation;
+  int64_t limit = 0;  // the first N ground-truth images only; 0: all
   bool wise_filter_given = false;  // --max-detections / --score-threshold
 };
 
@@ -42,7 +43,7 @@ void print_usage(std::FILE* stream) {
       stream,
       "usage: evaluate (--ground-truth GT.json | --voc ROOT [--split val]) --results R.json\n"
       "                [--protocol voc|wise] [--json OUT.json] [--max-detections N]\n"
-      "                [--score-threshold S] [--no-breakdowns]\n"
+      "                [--score-threshold S] [--limit N] [--no-breakdowns]\n"
       "  --ground-truth     COCO instance JSON (COCO, the shapes set, wise's own files)\n"
       "  --voc, --split     a PASCAL VOC 2012 folder (VOCdevkit/VOC2012) and its split\n"
       "  --results          COCO results JSON [{image_id, category_id, segmentation, score}]\n"
@@ -51,6 +52,8 @@ void print_usage(std::FILE* stream) {
       "  --json             also write the full result as JSON (fractions, null = no GT)\n"
       "  --max-detections   wise: predictions kept per image and class (default 100)\n"
       "  --score-threshold  wise: predictions below it are dropped (default 0.5)\n"
+      "  --limit N          the first N ground-truth images only (as train_prm --pseudo-limit and\n"
+      "                     segment --limit pick them); results on other images are an error\n"
       "  --no-breakdowns    skip the size and objects-per-image tables\n");
 }
 
@@ -79,6 +82,8 @@ Options parse_options(int argc, char** argv) {
     } else if (args.is("--score-threshold")) {
       options.evaluation.score_threshold = args.number();
       options.wise_filter_given = true;
+    } else if (args.is("--limit")) {
+      options.limit = args.integer(1);
     } else if (args.is("--no-breakdowns")) {
       options.evaluation.breakdowns = false;
     } else {
@@ -111,6 +116,7 @@ int main(int argc, char** argv) {
     } else {
       ground_truth = read_coco_dataset(options.ground_truth);
     }
+    if (options.limit > 0) ground_truth = first_images(ground_truth, options.limit);
     const std::vector<Detection> results = read_coco_results(options.results, ground_truth);
     const EvaluationResult result = evaluate(ground_truth, results, options.evaluation);
     std::printf("%s", format_tables(result).c_str());

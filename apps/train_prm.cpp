@@ -70,7 +70,8 @@ void print_usage(std::FILE* stream) {
                "  --log-every N         JSONL record every N steps (default %lld)\n"
                "  --no-val              skip the validation at the end\n"
                "pseudo masks (WISE Eq. 1, after training, on the train split):\n"
-               "  --pseudo-masks        write <out>/pseudo_masks-<selection>.json and their mAP vs the train masks\n"
+               "  --pseudo-masks        write <out>/pseudo_masks-<selection>.json (and -results.json: scored, for\n"
+               "                        `evaluate`) and their mAP vs the train masks\n"
                "  --selection NAME      sample (Eq. 1, the default) or best (the released code's)\n"
                "  --pseudo-weighting W  candidates weighted by objectness (Eq. 1, the default) or class_map\n"
                "                        (objectness x the share of the proposal its class's map supports)\n"
@@ -252,8 +253,9 @@ int main(int argc, char** argv) {
                   format_peak_quality(validation.labelled_peaks).c_str());
     }
     if (result.made_pseudo_masks) {
-      std::printf("\n%s\nwritten to %s\n", format_pseudo_mask_report(result.pseudo_masks, options.pseudo_masks).c_str(),
-                  result.pseudo_masks.path.c_str());
+      std::printf("\n%s\nwritten to %s (and scored, as COCO results, to %s)\n",
+                  format_pseudo_mask_report(result.pseudo_masks, options.pseudo_masks).c_str(),
+                  result.pseudo_masks.path.c_str(), result.pseudo_masks.results_path.c_str());
     }
     if (!result.figures.empty()) {
       std::printf("\nfigures: %zu panels in %s/figures/\n", result.figures.size(), options.out_dir.c_str());

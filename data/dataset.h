@@ -46,6 +46,11 @@ struct Dataset {
   std::vector<Annotation> annotations;
 };
 
+// The first `limit` images of a dataset, in file order (0 or more than it has: all of
+// them), with their annotations: the subset train_prm's post-training steps, segment
+// --limit and evaluate --limit run on.
+Dataset first_images(const Dataset& dataset, int64_t limit);
+
 // One scored instance prediction (a COCO results-file entry).
 struct Detection {
   int64_t image_id = 0;

@@ -1,30 +1,194 @@
 #!/usr/bin/env bash
-# The main job on the embedded default: set-up, build the CPU backend, generate the
-# shapes-v1 dataset (once), then train a ResNet-18 classifier on its image-level
-# labels and print the validation table (apps/train_classifier.cpp).
+# The main job: WISE end to end (the paper's pipeline) on the embedded default,
+# shapes-v2, on CPU, with the paper's tables as its report.
 #
-# Idempotent: the dataset is generated only when data/shapes-v1 is incomplete, and a
-# run directory that already holds checkpoints is resumed (a finished run trains
-# nothing more and prints its validation again). Extra arguments go to
-# train_classifier (e.g. --iterations 100); WISE_RUN_DIR picks the run directory.
-# The runtime tour of earlier versions is still built: build/cpu/apps/wise_demo.
+#   scripts/run.sh [--quick | --long] [--name NAME | --out DIR] [--threads N] [--data DIR]
+#                  [--weights FILE] [--apps DIR]
+#
+#   1. set-up (Debian packages) and the build of the apps
+#   2. the dataset (make_shapes shapes-v2, once; or --data: any folder with
+#      annotations/{train,val}.json and images/{train,val}/, e.g. COCO files laid out so)
+#   3. train_prm: the PRM classifier on image-level labels only (WISE Sec. 3.1)
+#   4. proposals: selective search on the train images that get pseudo masks, and on val
+#   5. pseudo masks (Eq. 1), and PRM's own instances on val (the baseline row)
+#   6. train_maskrcnn on the pseudo masks (WISE, Sec. 3.2), and on the ground-truth masks
+#      with the same model, initialisation and schedule (the fully supervised upper bound)
+#   7. segment: WISE's predictions on val, with and without --refine (Fig. 3), and on the
+#      pseudo-masked train images (Table 3); the upper bound's val predictions come from
+#      its training run
+#   8. evaluate: every row under both protocols (voc, wise), per class, by size, by
+#      objects per image
+#   9. report: runs/NAME/report.md and report.html (Tables 1-3, Fig. 5, curves, pictures)
+#
+# Every stage's output is under runs/NAME/ (default runs/wise, runs/wise-quick,
+# runs/wise-long); a stage whose inputs, options and program are unchanged is skipped
+# (scripts/stages.sh keys them), so an interrupted run continues where it stopped: re-run
+# the same command. At the end each stage's time is printed beside its budget.
+#
+# Presets: the default fits 30 minutes on 2 cores, build included; --long (<= 90 minutes)
+# trains longer for better numbers; --quick (<= 5 minutes once built) is a smoke run of
+# every stage on a few images (its own small copy of shapes-v2, data/shapes-v2-quick).
+# --apps DIR: use the apps already built there (no set-up, no build: the tests' way).
+# WISE_JOBS sets the build's parallelism.
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
+source "${root}/scripts/stages.sh"
 cd "${root}"
-bash scripts/setup.sh
-configure_cpu build/cpu
-cmake --build build/cpu -j "${jobs}" --target make_shapes train_classifier wise_demo
 
-data_dir=data/shapes-v1
-if [[ ! -f "${data_dir}/shapes_config.json" ]]; then  # written last: its presence marks the set complete
-  build/cpu/apps/make_shapes --config shapes-v1 --out "${data_dir}"
+usage() { sed -n '2,/^set -euo/p' "$0" | sed '$d' | sed 's/^# \{0,1\}//'; }
+
+preset=default
+name=""
+out=""
+apps=""
+threads="${OMP_NUM_THREADS:-$(nproc)}"
+data_dir=""
+weights=weights/shapes_v2_resnet18_w025_os8.safetensors
+while (($#)); do
+  case "$1" in
+    --quick) preset=quick ;;
+    --long) preset=long ;;
+    --name) name="$2"; shift ;;
+    --out) out="$2"; shift ;;
+    --apps) apps="$2"; shift ;;
+    --threads) threads="$2"; shift ;;
+    --data) data_dir="$2"; shift ;;
+    --weights) weights="$2"; shift ;;
+    -h|--help) usage; exit 0 ;;
+    *) echo "run.sh: unknown option $1 (--help lists them)" >&2; exit 2 ;;
+  esac
+  shift
+done
+[[ -f "${weights}" ]] || { echo "run.sh: --weights ${weights}: no such file" >&2; exit 2; }
+[[ "${threads}" =~ ^[1-9][0-9]*$ ]] || { echo "run.sh: --threads must be a positive integer, got ${threads}" >&2; exit 2; }
+export OMP_NUM_THREADS="${threads}"
+
+# The presets: what each stage does. Budgets in seconds (issue 24's per stage).
+case "${preset}" in
+  quick)
+    prm_iterations=60; prm_batch=8; pseudo_images=24; baseline_images=12
+    maskrcnn_iterations=60; maskrcnn_val_every=0
+    budget_prm=60; budget_baseline=30; budget_proposals=30; budget_pseudo=30; budget_maskrcnn=60; budget_segment=30
+    ;;
+  default)
+    prm_iterations=500; prm_batch=16; pseudo_images=300; baseline_images=100
+    maskrcnn_iterations=550; maskrcnn_val_every=275
+    budget_prm=300; budget_baseline=120; budget_proposals=120; budget_pseudo=60; budget_maskrcnn=420; budget_segment=45
+    ;;
+  long)
+    prm_iterations=1000; prm_batch=16; pseudo_images=1000; baseline_images=500
+    maskrcnn_iterations=3000; maskrcnn_val_every=1000
+    budget_prm=600; budget_baseline=900; budget_proposals=420; budget_pseudo=180; budget_maskrcnn=1800; budget_segment=120
+    ;;
+esac
+case "${preset}" in
+  default) run_dir="runs/${name:-wise}" ;;
+  *) run_dir="runs/${name:-wise-${preset}}" ;;
+esac
+[[ -n "${out}" ]] && run_dir="${out}"
+mkdir -p "${run_dir}"
+echo "run.sh: preset ${preset}, ${threads} thread(s), outputs in ${run_dir}/"
+
+stage_start_all=${SECONDS}
+if [[ -z "${apps}" ]]; then
+  apps=build/cpu/apps
+  bash scripts/setup.sh
+  configure_cpu build/cpu
+  stage build 240 build/cpu --always -- \
+    cmake --build build/cpu -j "${jobs}" --target make_shapes train_prm make_proposals train_maskrcnn segment evaluate report
 fi
 
-run_dir="${WISE_RUN_DIR:-runs/classifier}"
-resume=()
-if compgen -G "${run_dir}/checkpoint-*.safetensors" > /dev/null; then
-  echo "run.sh: ${run_dir} holds checkpoints: resuming"
-  resume=(--resume)
+if [[ -z "${data_dir}" ]]; then
+  counts=()
+  data_dir=data/shapes-v2
+  if [[ "${preset}" == quick ]]; then
+    data_dir=data/shapes-v2-quick
+    counts=(--count-train 400 --count-val 48)
+  fi
+  # shapes_config.json is written last: its presence marks the set complete.
+  stage data 60 "${data_dir}/shapes_config.json" --inputs data/shapes/configs/shapes-v2.json -- \
+    "${apps}/make_shapes" --config shapes-v2 --out "${data_dir}" "${counts[@]}"
+  data_stage=data
+else
+  for required in annotations/train.json annotations/val.json images/train images/val; do
+    [[ -e "${data_dir}/${required}" ]] || { echo "run.sh: --data ${data_dir}: no ${required}" >&2; exit 2; }
+  done
+  data_stage=""
 fi
-build/cpu/apps/train_classifier --data "${data_dir}" --out "${run_dir}" "${resume[@]}" "$@"
-echo "run.sh: dataset in ${data_dir}/, checkpoints and log.jsonl in ${run_dir}/"
+train_json="${data_dir}/annotations/train.json"
+val_json="${data_dir}/annotations/val.json"
+
+# 3. PRM (the recipe of README's PRM section: output stride 8, the shipped body).
+prm=(--data "${data_dir}" --out "${run_dir}/prm" --output-stride 8 --weights "${weights}" --backbone-lr 0.1
+     --iterations "${prm_iterations}" --batch-size "${prm_batch}" --peak-fraction 0.5)
+stage prm "${budget_prm}" "${run_dir}/prm" --after "${data_stage}" --inputs "${weights}" --resumable -- \
+  "${apps}/train_prm" "${prm[@]}" --no-val
+
+# 4. Proposals: selective search's cache, shared by the pseudo masks, the baseline and --refine.
+proposals="${run_dir}/proposals"
+stage proposals "${budget_proposals}" "${proposals}" --after "${data_stage}" -- bash -c "
+  ${apps}/make_proposals --annotations ${train_json} --images ${data_dir}/images/train --out ${proposals} \
+    --limit ${pseudo_images} &&
+  ${apps}/make_proposals --annotations ${val_json} --images ${data_dir}/images/val --out ${proposals}"
+
+# 5. Pseudo masks (the released code's best-objectness pick, weighted by the class map's
+# support, NMS 0.3: README's recipe) and a Figure-1 panel; then PRM's own instances on
+# the first val images (the baseline row: a backward pass per peak, the slowest per image).
+stage pseudo "${budget_pseudo}" "${run_dir}/prm/pseudo_masks-best.json" --after "prm proposals" --inputs "${weights}" -- \
+  "${apps}/train_prm" "${prm[@]}" --resume --no-val --pseudo-masks --pseudo-limit "${pseudo_images}" \
+    --pseudo-weighting class_map --selection best --pseudo-nms 0.3 --proposal-cache "${proposals}" --figures 1
+stage prm-baseline "${budget_baseline}" "${run_dir}/prm/prm_baseline-val.json" --after "prm proposals" \
+  --inputs "${weights}" -- \
+  "${apps}/train_prm" "${prm[@]}" --resume --prm-baseline --prm-baseline-limit "${baseline_images}" \
+    --proposal-cache "${proposals}"
+
+# 6. Mask R-CNN on the pseudo masks (WISE) and on the ground truth (the upper bound).
+maskrcnn=(--data "${data_dir}" --weights "${weights}" --iterations "${maskrcnn_iterations}"
+          --val-limit 100)
+if ((maskrcnn_val_every > 0)); then maskrcnn+=(--val-every "${maskrcnn_val_every}"); fi
+# Each ends with its val detections (detections-val.json: WISE's unrefined row, and the
+# upper bound's) and both protocols' tables in its log.
+stage maskrcnn-wise "${budget_maskrcnn}" "${run_dir}/maskrcnn-wise" --after pseudo --inputs "${weights}" --resumable -- \
+  "${apps}/train_maskrcnn" "${maskrcnn[@]}" --out "${run_dir}/maskrcnn-wise" \
+    --train-annotations "${run_dir}/prm/pseudo_masks-best.json"
+stage maskrcnn-supervised "${budget_maskrcnn}" "${run_dir}/maskrcnn-supervised" --after "${data_stage}" \
+  --inputs "${weights}" --resumable -- \
+  "${apps}/train_maskrcnn" "${maskrcnn[@]}" --out "${run_dir}/maskrcnn-supervised"
+
+# 7. Predictions: WISE on val refined (Fig. 3) with its pictures, and on the pseudo-masked
+# train images (Table 3).
+stage segment "${budget_segment}" "${run_dir}/segment-train/detections.json" \
+  --after "maskrcnn-wise proposals" -- bash -c "
+  ${apps}/segment --model ${run_dir}/maskrcnn-wise --out ${run_dir}/segment-val --annotations ${val_json} \
+    --images ${data_dir}/images/val --refine ${proposals} &&
+  ${apps}/segment --model ${run_dir}/maskrcnn-wise --out ${run_dir}/segment-train --annotations ${train_json} \
+    --images ${data_dir}/images/train --limit ${pseudo_images} --no-pictures"
+
+# 8. Every row of Tables 1 and 3 under both protocols: runs/NAME/eval/<row>-<protocol>.json.
+# row: results file, ground truth, images (0: all of them)
+rows=(
+  "prm-baseline ${run_dir}/prm/prm_baseline-val.json ${val_json} ${baseline_images}"
+  "wise ${run_dir}/segment-val/detections.json ${val_json} 0"
+  "wise-refine ${run_dir}/segment-val/detections-refined.json ${val_json} 0"
+  "supervised ${run_dir}/maskrcnn-supervised/detections-val.json ${val_json} 0"
+  "pseudo-masks-train ${run_dir}/prm/pseudo_masks-best-results.json ${train_json} ${pseudo_images}"
+  "wise-train ${run_dir}/segment-train/detections.json ${train_json} ${pseudo_images}"
+)
+evaluations="${apps}/evaluate --help > /dev/null"
+for row in "${rows[@]}"; do
+  read -r label results ground_truth images <<< "${row}"
+  for protocol in voc wise; do
+    evaluations+=" && ${apps}/evaluate --ground-truth ${ground_truth} --results ${results}"
+    if ((images > 0)); then evaluations+=" --limit ${images}"; fi
+    evaluations+=" --protocol ${protocol} --json ${run_dir}/eval/${label}-${protocol}.json > /dev/null"
+  done
+done
+stage evaluate 15 "${run_dir}/eval/wise-train-wise.json" --after "pseudo prm-baseline segment maskrcnn-supervised" -- \
+  bash -c "mkdir -p ${run_dir}/eval && ${evaluations}"
+
+# 9. The report: every number from this run.
+stage report 10 "${run_dir}/report.md" --after "evaluate" -- \
+  "${apps}/report" --run "${run_dir}" --preset "${preset}" --commit "$(git rev-parse --short HEAD 2> /dev/null || echo unknown)"
+
+stage_summary
+echo "run.sh: $((SECONDS - stage_start_all)) s in all; the report: ${run_dir}/report.md and ${run_dir}/report.html"

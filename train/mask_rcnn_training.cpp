@@ -210,7 +210,7 @@ std::vector<data::Detection> predict_mask_rcnn(MaskRcnn& model, const data::Data
 MaskRcnnValidation validate_mask_rcnn(MaskRcnn& model, const DatasetSplit& split, int64_t limit,
                                       const MaskRcnnTrainingOptions& options, const std::string& results_path) {
   const auto start = std::chrono::steady_clock::now();
-  const data::Dataset images = first_images(split.dataset, limit);
+  const data::Dataset images = data::first_images(split.dataset, limit);
   MaskRcnnValidation validation;
   const std::vector<data::Detection> detections = predict_mask_rcnn(model, images, split.image_folder, options);
   validation.images = static_cast<int64_t>(images.images.size());

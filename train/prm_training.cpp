@@ -268,8 +268,10 @@ PrmTrainingResult train_prm(const PrmTrainingOptions& options) {
     PseudoMaskStepOptions pseudo = options.pseudo_masks;
     pseudo.device = options.device;
     pseudo.peaks = options.peaks;  // one peak rule for val and pseudo masks
-    const std::string name = std::string("pseudo_masks-") + pseudo_masks::selection_name(pseudo.selection.selection) + ".json";
-    result.pseudo_masks = make_pseudo_masks(model, train, pseudo, (fs::path(options.out_dir) / name).string());
+    const std::string stem = std::string("pseudo_masks-") + pseudo_masks::selection_name(pseudo.selection.selection);
+    const fs::path out(options.out_dir);
+    result.pseudo_masks = make_pseudo_masks(model, train, pseudo, (out / (stem + ".json")).string(),
+                                            (out / (stem + "-results.json")).string());
     result.made_pseudo_masks = true;
   }
   if (options.figures.count > 0 && result.outcome.status == TrainingOutcome::Status::completed) {

@@ -62,7 +62,8 @@ std::vector<bool> suppress_per_class(const std::vector<pseudo_masks::PseudoMask>
 }  // namespace
 
 PseudoMaskReport make_pseudo_masks(PrmClassifier& model, const DatasetSplit& split,
-                                   const PseudoMaskStepOptions& options, const std::string& out_path) {
+                                   const PseudoMaskStepOptions& options, const std::string& out_path,
+                                   const std::string& results_path) {
   SplitImages split_images(split, options.limit, options.batch_size, options.proposals);
   const data::Dataset& images = split_images.dataset();
   const std::vector<int64_t>& category_ids = split_images.category_ids();
@@ -70,6 +71,7 @@ PseudoMaskReport make_pseudo_masks(PrmClassifier& model, const DatasetSplit& spl
 
   PseudoMaskReport report;
   report.path = out_path;
+  report.results_path = results_path;
   data::Dataset pseudo;
   pseudo.categories = images.categories;
   pseudo.images = images.images;
@@ -142,6 +144,7 @@ PseudoMaskReport make_pseudo_masks(PrmClassifier& model, const DatasetSplit& spl
   report.masks = static_cast<int64_t>(pseudo.annotations.size());
   for (const data::Annotation& annotation : images.annotations) report.ground_truth += annotation.iscrowd ? 0 : 1;
   data::write_coco_dataset(pseudo, out_path);
+  data::write_coco_results(detections, results_path);
 
   BothProtocols scored = evaluate_both_protocols(images, detections);
   report.voc = std::move(scored.voc);

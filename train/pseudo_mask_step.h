@@ -71,17 +71,19 @@ struct PseudoMaskStepOptions {
 };
 
 struct PseudoMaskReport {
-  std::string path;            // the COCO file written
+  std::string path;            // the COCO instance file written (Mask R-CNN trains on it)
+  std::string results_path;    // the same masks with their scores as COCO results (`evaluate`)
   int64_t images = 0, peaks = 0, peaks_without_proposal = 0, duplicates = 0, suppressed = 0, masks = 0;
   int64_t ground_truth = 0;    // the split's instances in those images
   double proposal_milliseconds = 0;  // selective search's total (0 when all were cached)
   data::EvaluationResult voc, wise;  // the pseudo masks against the split's ground truth
 };
 
-// Runs the step on `split` and writes <out_path> atomically. The model's inference
-// statistics are used; nothing is trained.
+// Runs the step on `split` and writes <out_path> and <results_path> atomically. The
+// model's inference statistics are used; nothing is trained.
 PseudoMaskReport make_pseudo_masks(PrmClassifier& model, const DatasetSplit& split,
-                                   const PseudoMaskStepOptions& options, const std::string& out_path);
+                                   const PseudoMaskStepOptions& options, const std::string& out_path,
+                                   const std::string& results_path);
 
 // "pseudo masks (sample by objectness, seed 0, scored by class_map): 2,310 masks from
 //  2,498 peaks on 500 images (120 without a proposal, 68 duplicates, 0 suppressed); against the 2,431 true instances: voc mAP

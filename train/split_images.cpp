@@ -24,7 +24,7 @@ data::LoaderOptions in_order(int64_t batch_size) {
 
 SplitImages::SplitImages(const DatasetSplit& split, int64_t limit, int64_t batch_size,
                          const proposals::ProposalRunOptions& proposals)
-    : dataset_(first_images(split.dataset, limit)),
+    : dataset_(data::first_images(split.dataset, limit)),
       image_folder_(split.image_folder),
       proposals_(proposals),
       loader_(data::weak_source_from_dataset(dataset_, split.image_folder), in_order(batch_size)) {

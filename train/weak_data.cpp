@@ -34,18 +34,6 @@ std::vector<std::string> class_names_of(const data::Dataset& dataset) {
   return names;
 }
 
-data::Dataset first_images(const data::Dataset& dataset, int64_t limit) {
-  if (limit <= 0 || limit >= static_cast<int64_t>(dataset.images.size())) return dataset;
-  data::Dataset subset;
-  subset.categories = dataset.categories;
-  subset.images.assign(dataset.images.begin(), dataset.images.begin() + limit);
-  std::set<int64_t> ids;
-  for (const data::ImageInfo& image : subset.images) ids.insert(image.id);
-  for (const data::Annotation& annotation : dataset.annotations)
-    if (ids.count(annotation.image_id)) subset.annotations.push_back(annotation);
-  return subset;
-}
-
 data::AugmentOptions weak_training_augmentation(float flip_probability, float jitter, int64_t image_size) {
   data::AugmentOptions augment = weak_validation_augmentation(image_size);
   augment.flip_probability = flip_probability;

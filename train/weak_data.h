@@ -28,10 +28,6 @@ DatasetSplit read_dataset_split(const std::string& data_dir, const std::string& 
 
 std::vector<std::string> class_names_of(const data::Dataset& dataset);
 
-// The first `limit` images of a dataset (0 or more than it has: all of them) with their
-// annotations: the subset that train_prm's post-training steps run on.
-data::Dataset first_images(const data::Dataset& dataset, int64_t limit);
-
 // Training: flips and colour jitter of this strength (brightness, contrast, saturation),
 // resized to short side image_size (0: the native size). Validation: the resize only.
 data::AugmentOptions weak_training_augmentation(float flip_probability, float jitter, int64_t image_size);

@@ -8,6 +8,7 @@
 #include <filesystem>
 #include <fstream>
 #include <nlohmann/json.hpp>
+#include <set>
 #include <string>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -77,6 +78,53 @@ TEST_F(EvaluateApp, GroundTruthAsResultsScoresOneHundredUnderBothProtocols) {
     for (const auto& value : result["all"]["mAP"]) EXPECT_NEAR(value.get<double>(), 1.0, 1e-9);
     EXPECT_NEAR(result["all"]["ABO"].get<double>(), 1.0, 1e-9);
   }
+}
+
+// --limit N scores the first N ground-truth images alone: results for those images'
+// instances only are perfect there (the other images' instances would be misses), and a
+// result on an image past the limit is an error naming it.
+TEST_F(EvaluateApp, LimitScoresTheFirstImagesOnly) {
+  const Dataset dataset = read_coco_dataset(ground_truth_);
+  // The limit: up to the first image with a regular instance (earlier ones have none).
+  std::set<int64_t> annotated;
+  for (const Annotation& annotation : dataset.annotations)
+    if (!annotation.iscrowd) annotated.insert(annotation.image_id);
+  size_t limit = 0;
+  while (limit < dataset.images.size() && !annotated.count(dataset.images[limit].id)) ++limit;
+  ++limit;
+  ASSERT_LT(limit, dataset.images.size());
+  std::set<int64_t> inside;
+  for (size_t i = 0; i < limit; ++i) inside.insert(dataset.images[i].id);
+  std::vector<Detection> on_first, on_second;
+  for (const Annotation& annotation : dataset.annotations) {
+    if (annotation.iscrowd) continue;
+    const Detection detection{annotation.image_id, annotation.category_id, 1.0f, annotation.segmentation,
+                              annotation.bbox};
+    (inside.count(annotation.image_id) ? on_first : on_second).push_back(detection);
+  }
+  ASSERT_FALSE(on_first.empty());
+  ASSERT_FALSE(on_second.empty());
+  const std::string first_results = (directory_ / "first.json").string();
+  write_coco_results(on_first, first_results);
+  const std::string json_path = (directory_ / "limited.json").string();
+  AppRun run = run_evaluate("--ground-truth " + ground_truth_ + " --results " + first_results + " --limit " +
+                            std::to_string(limit) + " --json " + json_path);
+  ASSERT_EQ(run.status, 0) << run.output;
+  std::ifstream in(json_path);
+  const nlohmann::json result = nlohmann::json::parse(in);
+  EXPECT_EQ(result["all"]["images"], limit);
+  for (const auto& value : result["all"]["mAP"]) EXPECT_NEAR(value.get<double>(), 1.0, 1e-9);
+  // Without the limit the other images' instances count as missed.
+  run = run_evaluate("--ground-truth " + ground_truth_ + " --results " + first_results + " --json " + json_path);
+  ASSERT_EQ(run.status, 0) << run.output;
+  std::ifstream again(json_path);
+  EXPECT_LT(nlohmann::json::parse(again)["all"]["ABO"].get<double>(), 1.0);
+  // A result on an image past the limit.
+  write_coco_results(on_second, first_results);
+  run = run_evaluate("--ground-truth " + ground_truth_ + " --results " + first_results + " --limit " +
+                     std::to_string(limit));
+  EXPECT_EQ(run.status, 1) << run.output;
+  EXPECT_NE(run.output.find("image_id"), std::string::npos) << run.output;
 }
 
 TEST_F(EvaluateApp, BadCommandLinesAreNamedErrors) {

@@ -219,6 +219,15 @@ TEST_F(ClassifierApp, TrainPrmWritesPseudoMasksOfTheLabelledClasses) {
         << annotation.image_id << "'s label";
     EXPECT_GT(annotation.area, 0);
   }
+  // The same masks, scored, as COCO results that `evaluate` reads against the train split.
+  const std::vector<data::Detection> scored = data::read_coco_results(out + "/pseudo_masks-sample-results.json", train);
+  ASSERT_EQ(scored.size(), pseudo.annotations.size());
+  for (size_t i = 0; i < scored.size(); ++i) {
+    EXPECT_EQ(scored[i].image_id, pseudo.annotations[i].image_id);
+    EXPECT_EQ(scored[i].category_id, pseudo.annotations[i].category_id);
+    EXPECT_EQ(scored[i].segmentation.counts, pseudo.annotations[i].segmentation.counts);
+    EXPECT_GE(scored[i].score, 0.0f);
+  }
   const std::string first = read_file(path);
   fs::remove_all(out);  // the same run again (its proposals recomputed: the cache went too)
   ASSERT_TRUE(exited_with(run_app(arguments, scratch.file("again.txt")), 0)) << read_file(scratch.file("again.txt"));
