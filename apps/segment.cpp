@@ -32,7 +32,10 @@ void print_usage(std::FILE* stream) {
   std::fprintf(stream,
                "usage: segment --model RUN --out DIR (IMAGE | FOLDER | LIST.txt)... [options]\n"
                "       segment --model RUN --out DIR --annotations COCO.json --images DIR [options]\n"
+               "       segment --detections R.json --out DIR --annotations COCO.json --images DIR --refine CACHE\n"
                "  --model RUN           a train_maskrcnn --out folder (its newest checkpoint) or a checkpoint file\n"
+               "  --detections R.json   no model: these COCO results (train_maskrcnn's detections-val.json) are\n"
+               "                        the predictions, refined and drawn as a model's would be\n"
                "  --out DIR             detections.json (COCO results), images.json, pictures/<image>.png\n"
                "  IMAGE FOLDER LIST     .jpg/.jpeg/.png files, folders of them (sorted), .txt lists (a path per\n"
                "                        line, relative to the list); image ids 1..N in that order\n"
@@ -82,6 +85,8 @@ Invocation parse_command_line(int argc, char** argv) {
       std::exit(0);
     } else if (args.is("--model")) {
       options.model = args.value();
+    } else if (args.is("--detections")) {
+      options.detections = args.value();
     } else if (args.is("--out")) {
       options.out_dir = args.value();
     } else if (args.is("--annotations")) {
@@ -118,8 +123,11 @@ Invocation parse_command_line(int argc, char** argv) {
       options.paths.push_back(args.flag());
     }
   }
-  if (options.model.empty() || options.out_dir.empty()) {
-    throw std::invalid_argument("--model and --out are required (--help lists the options)");
+  if (options.model.empty() == options.detections.empty() || options.out_dir.empty()) {
+    throw std::invalid_argument("--out and one of --model and --detections are required (--help lists the options)");
+  }
+  if (!options.detections.empty() && options.annotations.empty()) {
+    throw std::invalid_argument("--detections needs --annotations and --images (the COCO file they are on)");
   }
   if (options.paths.empty() == options.annotations.empty()) {
     throw std::invalid_argument("give images (files, folders, .txt lists) or --annotations with --images");
@@ -146,10 +154,15 @@ int main(int argc, char** argv) {
 #endif
     const SegmentOptions& options = command_line.options;
     const SegmentResult result = segment_images(options);
-    std::printf("segment: %lld images with %s (iteration %lld): %lld detections (score > %g) in %.1f s\n",
-                static_cast<long long>(result.images), result.checkpoint.c_str(),
-                static_cast<long long>(result.iteration), static_cast<long long>(result.detections),
-                static_cast<double>(options.score_thresh), result.inference_seconds);
+    if (options.detections.empty()) {
+      std::printf("segment: %lld images with %s (iteration %lld): %lld detections (score > %g) in %.1f s\n",
+                  static_cast<long long>(result.images), result.checkpoint.c_str(),
+                  static_cast<long long>(result.iteration), static_cast<long long>(result.detections),
+                  static_cast<double>(options.score_thresh), result.inference_seconds);
+    } else {
+      std::printf("segment: %lld images, %lld detections from %s\n", static_cast<long long>(result.images),
+                  static_cast<long long>(result.detections), options.detections.c_str());
+    }
     if (options.refine) {
       const auto& counts = result.refinement;
       std::printf("refined: %lld of %lld masks replaced by a proposal (mean IoU with it %.3f) in %.1f s\n",

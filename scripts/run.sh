@@ -2,12 +2,13 @@
 # The main job: WISE end to end (the paper's pipeline) on the embedded default,
 # shapes-v2, on CPU, with the paper's tables as its report.
 #
-#   scripts/run.sh [--quick | --long] [--name NAME | --out DIR] [--threads N] [--data DIR]
-#                  [--weights FILE] [--apps DIR]
+#   scripts/run.sh [--quick | --long] [--name NAME | --out DIR] [--threads N]
+#                  [--data DIR | --voc ROOT] [--weights FILE [--depth N --width M]] [--apps DIR]
 #
 #   1. set-up (Debian packages) and the build of the apps
 #   2. the dataset (make_shapes shapes-v2, once; or --data: any folder with
-#      annotations/{train,val}.json and images/{train,val}/, e.g. COCO files laid out so)
+#      annotations/{train,val}.json and images/{train,val}/, e.g. COCO files laid out so;
+#      or --voc: a PASCAL VOC 2012 folder, converted to that layout by convert_voc)
 #   3. train_prm: the PRM classifier on image-level labels only (WISE Sec. 3.1)
 #   4. proposals: selective search on the train images that get pseudo masks, and on val
 #   5. pseudo masks (Eq. 1), and PRM's own instances on val (the baseline row)
@@ -29,6 +30,8 @@
 # trains longer for better numbers; --quick (<= 5 minutes once built) is a smoke run of
 # every stage on a few images (its own small copy of shapes-v2, data/shapes-v2-quick).
 # --apps DIR: use the apps already built there (no set-up, no build: the tests' way).
+# --weights FILE: the backbone both stages start from (default: the shipped shapes-v2
+# ResNet-18 x0.25); an ImageNet ResNet-50 with --depth 50 --width 1 is the paper's.
 # WISE_JOBS sets the build's parallelism.
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
@@ -43,7 +46,9 @@ out=""
 apps=""
 threads="${OMP_NUM_THREADS:-$(nproc)}"
 data_dir=""
+voc_root=""
 weights=weights/shapes_v2_resnet18_w025_os8.safetensors
+model=()
 while (($#)); do
   case "$1" in
     --quick) preset=quick ;;
@@ -53,6 +58,9 @@ while (($#)); do
     --apps) apps="$2"; shift ;;
     --threads) threads="$2"; shift ;;
     --data) data_dir="$2"; shift ;;
+    --voc) voc_root="$2"; shift ;;
+    --depth) model+=(--depth "$2"); shift ;;
+    --width) model+=(--width "$2"); shift ;;
     --weights) weights="$2"; shift ;;
     -h|--help) usage; exit 0 ;;
     *) echo "run.sh: unknown option $1 (--help lists them)" >&2; exit 2 ;;
@@ -60,18 +68,19 @@ while (($#)); do
   shift
 done
 [[ -f "${weights}" ]] || { echo "run.sh: --weights ${weights}: no such file" >&2; exit 2; }
+[[ -z "${data_dir}" || -z "${voc_root}" ]] || { echo "run.sh: give --data or --voc, not both" >&2; exit 2; }
 [[ "${threads}" =~ ^[1-9][0-9]*$ ]] || { echo "run.sh: --threads must be a positive integer, got ${threads}" >&2; exit 2; }
 export OMP_NUM_THREADS="${threads}"
 
 # The presets: what each stage does. Budgets in seconds (issue 24's per stage).
 case "${preset}" in
   quick)
-    prm_iterations=60; prm_batch=8; pseudo_images=24; baseline_images=12
+    prm_iterations=60; prm_batch=8; pseudo_images=24; baseline_images=6
     maskrcnn_iterations=60; maskrcnn_val_every=0
     budget_prm=60; budget_baseline=30; budget_proposals=30; budget_pseudo=30; budget_maskrcnn=60; budget_segment=30
     ;;
   default)
-    prm_iterations=500; prm_batch=16; pseudo_images=300; baseline_images=100
+    prm_iterations=500; prm_batch=16; pseudo_images=300; baseline_images=50
     maskrcnn_iterations=550; maskrcnn_val_every=275
     budget_prm=300; budget_baseline=120; budget_proposals=120; budget_pseudo=60; budget_maskrcnn=420; budget_segment=45
     ;;
@@ -95,10 +104,15 @@ if [[ -z "${apps}" ]]; then
   bash scripts/setup.sh
   configure_cpu build/cpu
   stage build 240 build/cpu --always -- \
-    cmake --build build/cpu -j "${jobs}" --target make_shapes train_prm make_proposals train_maskrcnn segment evaluate report
+    cmake --build build/cpu -j "${jobs}" --target make_shapes convert_voc train_prm make_proposals train_maskrcnn segment \
+      evaluate report
 fi
 
-if [[ -z "${data_dir}" ]]; then
+if [[ -n "${voc_root}" ]]; then
+  data_dir="${run_dir}/data"
+  stage data 120 "${data_dir}/annotations/val.json" -- "${apps}/convert_voc" --voc "${voc_root}" --out "${data_dir}"
+  data_stage=data
+elif [[ -z "${data_dir}" ]]; then
   counts=()
   data_dir=data/shapes-v2
   if [[ "${preset}" == quick ]]; then
@@ -119,7 +133,7 @@ train_json="${data_dir}/annotations/train.json"
 val_json="${data_dir}/annotations/val.json"
 
 # 3. PRM (the recipe of README's PRM section: output stride 8, the shipped body).
-prm=(--data "${data_dir}" --out "${run_dir}/prm" --output-stride 8 --weights "${weights}" --backbone-lr 0.1
+prm=(--data "${data_dir}" --out "${run_dir}/prm" "${model[@]}" --output-stride 8 --weights "${weights}" --backbone-lr 0.1
      --iterations "${prm_iterations}" --batch-size "${prm_batch}" --peak-fraction 0.5)
 stage prm "${budget_prm}" "${run_dir}/prm" --after "${data_stage}" --inputs "${weights}" --resumable -- \
   "${apps}/train_prm" "${prm[@]}" --no-val
@@ -143,7 +157,7 @@ stage prm-baseline "${budget_baseline}" "${run_dir}/prm/prm_baseline-val.json" -
     --proposal-cache "${proposals}"
 
 # 6. Mask R-CNN on the pseudo masks (WISE) and on the ground truth (the upper bound).
-maskrcnn=(--data "${data_dir}" --weights "${weights}" --iterations "${maskrcnn_iterations}"
+maskrcnn=(--data "${data_dir}" "${model[@]}" --weights "${weights}" --iterations "${maskrcnn_iterations}"
           --val-limit 100)
 if ((maskrcnn_val_every > 0)); then maskrcnn+=(--val-every "${maskrcnn_val_every}"); fi
 # Each ends with its val detections (detections-val.json: WISE's unrefined row, and the
@@ -155,12 +169,12 @@ stage maskrcnn-supervised "${budget_maskrcnn}" "${run_dir}/maskrcnn-supervised" 
   --inputs "${weights}" --resumable -- \
   "${apps}/train_maskrcnn" "${maskrcnn[@]}" --out "${run_dir}/maskrcnn-supervised"
 
-# 7. Predictions: WISE on val refined (Fig. 3) with its pictures, and on the pseudo-masked
-# train images (Table 3).
+# 7. Predictions: WISE's val detections (its training's final validation wrote them)
+# refined (Fig. 3) and drawn, and WISE on the pseudo-masked train images (Table 3).
 stage segment "${budget_segment}" "${run_dir}/segment-train/detections.json" \
   --after "maskrcnn-wise proposals" -- bash -c "
-  ${apps}/segment --model ${run_dir}/maskrcnn-wise --out ${run_dir}/segment-val --annotations ${val_json} \
-    --images ${data_dir}/images/val --refine ${proposals} &&
+  ${apps}/segment --detections ${run_dir}/maskrcnn-wise/detections-val.json --out ${run_dir}/segment-val \
+    --annotations ${val_json} --images ${data_dir}/images/val --refine ${proposals} &&
   ${apps}/segment --model ${run_dir}/maskrcnn-wise --out ${run_dir}/segment-train --annotations ${train_json} \
     --images ${data_dir}/images/train --limit ${pseudo_images} --no-pictures"
 

@@ -156,7 +156,10 @@ data::Dataset segment_inputs(const SegmentOptions& options, std::string& image_f
 }
 
 SegmentResult segment_images(const SegmentOptions& options) {
-  WISE_CHECK(!options.model.empty() && !options.out_dir.empty(), "segment: --model and --out are required");
+  WISE_CHECK(options.model.empty() != options.detections.empty() && !options.out_dir.empty(),
+             "segment: --out and one of --model and --detections are required");
+  WISE_CHECK(options.detections.empty() || !options.annotations.empty(),
+             "segment: --detections needs --annotations (the COCO file the results are on)");
   WISE_CHECK(options.score_thresh >= 0 && options.score_thresh <= 1 && options.draw_thresh >= 0 &&
                  options.draw_thresh <= 1,
              "segment: --score-thresh and --draw-thresh must be in [0, 1]");
@@ -164,40 +167,53 @@ SegmentResult segment_images(const SegmentOptions& options) {
              "segment: --refine needs proposals: a cache folder or precomputed proposal files");
   std::ostream* progress = options.progress_stream;
   SegmentResult result;
-  std::unique_ptr<TrainedMaskRcnn> trained = load_trained_mask_rcnn(options.model, options.device, options.score_thresh);
-  result.checkpoint = trained->checkpoint;
-  result.iteration = trained->iteration;
-
+  std::unique_ptr<TrainedMaskRcnn> trained;
+  if (!options.model.empty()) {
+    trained = load_trained_mask_rcnn(options.model, options.device, options.score_thresh);
+    result.checkpoint = trained->checkpoint;
+    result.iteration = trained->iteration;
+  }
   std::string image_folder;
   data::Dataset images = segment_inputs(options, image_folder);
-  if (!options.annotations.empty()) {
-    std::vector<std::string> ours, theirs;
-    for (const data::Category& category : trained->categories) ours.push_back(category.name);
-    for (const data::Category& category : images.categories) theirs.push_back(category.name);
-    WISE_CHECK(ours == theirs, options.annotations, ": its categories differ from those the model at ",
-               trained->checkpoint, " was trained on");
+  if (trained != nullptr) {
+    if (!options.annotations.empty()) {
+      std::vector<std::string> ours, theirs;
+      for (const data::Category& category : trained->categories) ours.push_back(category.name);
+      for (const data::Category& category : images.categories) theirs.push_back(category.name);
+      WISE_CHECK(ours == theirs, options.annotations, ": its categories differ from those the model at ",
+                 trained->checkpoint, " was trained on");
+    }
+    images.categories = trained->categories;  // labels name categories in the model's order
   }
-  images.categories = trained->categories;  // labels name categories in the model's order
   result.images = static_cast<int64_t>(images.images.size());
   fs::create_directories(options.out_dir);
 
-  // Inference.
-  MaskRcnnTrainingOptions predict = trained->options;
-  predict.val_batch_size = options.batch_size;
-  predict.num_workers = options.num_workers;
+  std::vector<data::Detection> detections;
   auto start = Clock::now();
-  double last_line = -1;
-  std::vector<data::Detection> detections = predict_mask_rcnn(
-      *trained->model, images, image_folder, predict, [&](int64_t done, int64_t total) {
-        const double elapsed = seconds_since(start);
-        if (progress != nullptr && (done == total || elapsed - last_line >= 5)) {
-          char line[128];
-          std::snprintf(line, sizeof(line), "segment: %lld/%lld images, %.1f images/s\n", static_cast<long long>(done),
-                        static_cast<long long>(total), done / std::max(elapsed, 1e-9));
-          *progress << line << std::flush;
-          last_line = elapsed;
-        }
-      });
+  if (trained == nullptr) {
+    // Given predictions: those on the (limited) images, in the file's order.
+    std::set<int64_t> ids;
+    for (const data::ImageInfo& image : images.images) ids.insert(image.id);
+    for (data::Detection& detection : data::read_coco_results(options.detections, data::read_coco_dataset(options.annotations)))
+      if (ids.count(detection.image_id) != 0) detections.push_back(std::move(detection));
+  } else {
+    // Inference.
+    MaskRcnnTrainingOptions predict = trained->options;
+    predict.val_batch_size = options.batch_size;
+    predict.num_workers = options.num_workers;
+    double last_line = -1;
+    detections = predict_mask_rcnn(
+        *trained->model, images, image_folder, predict, [&](int64_t done, int64_t total) {
+          const double elapsed = seconds_since(start);
+          if (progress != nullptr && (done == total || elapsed - last_line >= 5)) {
+            char line[128];
+            std::snprintf(line, sizeof(line), "segment: %lld/%lld images, %.1f images/s\n", static_cast<long long>(done),
+                          static_cast<long long>(total), done / std::max(elapsed, 1e-9));
+            *progress << line << std::flush;
+            last_line = elapsed;
+          }
+        });
+  }
   result.inference_seconds = seconds_since(start);
   result.detections = static_cast<int64_t>(detections.size());
   result.results_path = (fs::path(options.out_dir) / "detections.json").string();

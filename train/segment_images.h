@@ -28,6 +28,9 @@ namespace wise {
 
 struct SegmentOptions {
   std::string model;              // a train_maskrcnn --out folder or one of its checkpoints
+  // Or no model: these COCO results on the `annotations` file's images (train_maskrcnn's
+  // detections-val.json) are taken as the predictions, to refine and draw.
+  std::string detections;
   std::string annotations;        // a COCO file whose images to segment...
   std::string image_folder;       // ...under this folder
   std::vector<std::string> paths;  // or images, folders and lists

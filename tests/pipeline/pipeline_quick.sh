@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
-# ctest pipeline_quick: scripts/run.sh --quick on a tiny shapes set with a build's apps.
+# ctest pipeline_quick: scripts/run.sh --quick on a tiny shapes set with a build's apps,
+# given in its PASCAL VOC layout (make_shapes --voc), so that --voc's conversion runs too.
 #   pipeline_quick.sh APPS_DIR SCRATCH_DIR
-# Checks: the run ends with the stage table, the report (Markdown and HTML) has the
-# paper's tables, the HTML embeds its pictures, every evaluation file exists under both
-# protocols, and running again skips every stage as current.
+# Checks: the VOC split converts to the same instances as the set's own COCO file, the run
+# ends with the stage table, the report (Markdown and HTML) has the paper's tables, the
+# HTML embeds its pictures, every evaluation file exists under both protocols, and running
+# again skips every stage as current.
 set -euo pipefail
 apps="$1"
 scratch="$2"
@@ -11,11 +13,16 @@ root="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 rm -rf "${scratch}"
 mkdir -p "${scratch}"
 export OMP_NUM_THREADS=2
-"${apps}/make_shapes" --config shapes-v2 --count-train 32 --count-val 12 --out "${scratch}/data" > /dev/null
+"${apps}/make_shapes" --config shapes-v2 --count-train 32 --count-val 12 --out "${scratch}/data" --voc > /dev/null
 
 fail() { echo "pipeline_quick: $*" >&2; exit 1; }
-bash "${root}/scripts/run.sh" --quick --apps "${apps}" --data "${scratch}/data" --out "${scratch}/run" \
+bash "${root}/scripts/run.sh" --quick --apps "${apps}" --voc "${scratch}/data" --out "${scratch}/run" \
   > "${scratch}/first.log" 2>&1 || { tail -40 "${scratch}/first.log"; fail "the first run failed"; }
+instances() { grep -o '"segmentation"' "$1" | wc -l; }
+for split in train val; do
+  [[ "$(instances "${scratch}/run/data/annotations/${split}.json")" -eq \
+     "$(instances "${scratch}/data/annotations/${split}.json")" ]] || fail "convert_voc's ${split} instances differ from the COCO file's"
+done
 grep -q "^total " "${scratch}/first.log" || fail "no stage table at the end"
 for row in prm-baseline wise wise-refine supervised pseudo-masks-train wise-train; do
   for protocol in voc wise; do
@@ -31,7 +38,7 @@ grep -q "^<!DOCTYPE html>" "${html}" || fail "report.html does not start as HTML
 grep -q "</html>" "${html}" || fail "report.html is cut short"
 [[ "$(grep -o 'data:image/png;base64,' "${html}" | wc -l)" -ge 2 ]] || fail "report.html embeds fewer than 2 pictures"
 
-bash "${root}/scripts/run.sh" --quick --apps "${apps}" --data "${scratch}/data" --out "${scratch}/run" \
+bash "${root}/scripts/run.sh" --quick --apps "${apps}" --voc "${scratch}/data" --out "${scratch}/run" \
   > "${scratch}/second.log" 2>&1 || { tail -40 "${scratch}/second.log"; fail "the second run failed"; }
 ran="$(grep -c -- '--- .*: done in' "${scratch}/second.log" || true)"
 # The report re-runs when the commit moved; everything else must be current.

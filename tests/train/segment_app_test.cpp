@@ -174,6 +174,30 @@ TEST_F(SegmentApp, RefinedMasksAreTheImagesProposals) {
   EXPECT_NE(read_file(scratch.file("run.txt")).find("refined: "), std::string::npos);
 }
 
+// --detections: no model, given results (the model's own, here) refined and drawn: the same
+// files as refining after inference, byte for byte.
+TEST_F(SegmentApp, GivenDetectionsRefineAsTheModelsOwn) {
+  ScratchDirectory scratch;
+  const std::string with_model = scratch.file("model"), given = scratch.file("given"), cache = scratch.file("proposals");
+  const std::vector<std::string> inputs{"--annotations", val_annotations(), "--images", data_dir() + "/images/val",
+                                        "--score-thresh", "0", "--refine", cache};
+  ASSERT_TRUE(exited_with(run_app(segment(with_model, inputs), scratch.file("a.txt")), 0)) << read_file(scratch.file("a.txt"));
+  std::vector<std::string> from_file{WISE_SEGMENT, "--detections", with_model + "/detections.json", "--out", given};
+  from_file.insert(from_file.end(), inputs.begin(), inputs.end() - 4);  // no --score-thresh: not a model's
+  from_file.insert(from_file.end(), {"--refine", cache});
+  ASSERT_TRUE(exited_with(run_app(from_file, scratch.file("b.txt")), 0)) << read_file(scratch.file("b.txt"));
+  EXPECT_NE(read_file(scratch.file("b.txt")).find("detections from " + with_model + "/detections.json"), std::string::npos);
+  for (const char* file : {"/detections.json", "/detections-refined.json", "/images.json"})
+    EXPECT_EQ(read_file(given + file), read_file(with_model + file)) << file;
+  for (const auto& entry : fs::directory_iterator(with_model + "/pictures"))
+    EXPECT_TRUE(fs::exists(given + "/pictures/" + entry.path().filename().string())) << entry.path();
+  // Results need the COCO file they are on.
+  const std::vector<std::string> unanchored{WISE_SEGMENT, "--detections", with_model + "/detections.json", "--out", given,
+                                            scratch.file("x.png")};
+  EXPECT_TRUE(exited_with(run_app(unanchored, scratch.file("c.txt")), 2));
+  EXPECT_NE(read_file(scratch.file("c.txt")).find("--detections needs --annotations"), std::string::npos);
+}
+
 TEST_F(SegmentApp, BadInputsNameTheProblem) {
   ScratchDirectory scratch;
   const std::string out = scratch.file("out");
