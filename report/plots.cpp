@@ -120,8 +120,10 @@ void plot_curves(const std::vector<Curve>& curves, const ChartOptions& options, 
     const data::Color color = data::instance_color(static_cast<int64_t>(c));
     std::vector<std::array<double, 2>> points;
     for (const auto& [x, value] : curves[c].points) points.push_back({px(x), py(options.log_y ? std::log10(value) : value)});
-    if (points.size() == 1) points.push_back({points[0][0] + 1, points[0][1]});  // a dot's worth of line
-    if (!points.empty()) canvas.draw_polyline(points, color, 1.5);
+    if (points.size() > 1) canvas.draw_polyline(points, color, 1.5);
+    if (points.size() <= 40) {  // few points (validations): each one marked
+      for (const auto& [x, y] : points) canvas.fill_rectangle({x - 2.5, y - 2.5, 5, 5}, color);
+    }
     canvas.draw_polyline({{left, legend_y + 6}, {left + 20, legend_y + 6}}, color, 3);
     canvas.draw_text(left + 26, legend_y, curves[c].name, small, 0, 0);
     legend_y += legend_line;

@@ -1,7 +1,8 @@
 // Line charts as PNG (data/draw.h's Cairo canvas): the report's loss and validation
 // curves. One chart per call; each curve gets its own colour and a line in the legend band
-// under the title; the axes span the data (y from 0 when every value is >= 0) with about
-// five round ticks each (a log axis: 1, 2, 5 x 10^k).
+// under the title, and a square on each point when it has few (validations); the axes
+// span the data (y from 0 when every value is >= 0) with about five round ticks each (a
+// log axis: 1, 2, 5 x 10^k).
 #pragma once
 
 #include <string>

@@ -73,8 +73,8 @@ std::vector<GroupScores> groups_of(const json& list, const std::string& path, co
   return groups;
 }
 
-// A training log's records: the loss of every training record, and `validation_key` of
-// the validation events.
+// A training log's records: the loss of every training record, and the mAP50 of the
+// validation events (the periodic ones on the first val images, the final one on all).
 void read_log(const std::string& path, const std::string& name, RunRecord& run) {
   std::ifstream in(path);
   if (!in) return;
@@ -95,7 +95,8 @@ void read_log(const std::string& path, const std::string& name, RunRecord& run) 
     if (!record.contains("step") || !record["step"].is_number()) continue;
     const double step = record["step"].get<double>();
     if (record.contains("event")) {
-      if (record["event"] == "validation" && record.contains("mAP50") && record["mAP50"].is_number())
+      const bool validation_event = record["event"] == "validation" || record["event"] == "final_validation";
+      if (validation_event && record.contains("mAP50") && record["mAP50"].is_number())
         validation.points.push_back({step, record["mAP50"].get<double>()});
     } else if (record.contains("loss") && record["loss"].is_number()) {
       loss.points.push_back({step, record["loss"].get<double>()});

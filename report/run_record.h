@@ -60,7 +60,7 @@ struct RunRecord {
   // row -> protocol ("voc", "wise") -> its evaluation
   std::map<std::string, std::map<std::string, Evaluation>> evaluations;
   std::vector<Curve> losses;       // total training loss per training stage
-  std::vector<Curve> validation;   // Mask R-CNN's val mAP50 (voc) during training
+  std::vector<Curve> validation;   // Mask R-CNN's val mAP50 (voc) during training and at its end
   std::vector<std::string> figure_panels;  // paths relative to `directory`
   std::vector<std::string> pictures;       // the first few segment-val pictures, relative
 };

@@ -134,9 +134,12 @@ void figure_5(Document& document, const RunRecord& run) {
   document.heading("Figure 5: mAP50 by object size and by objects per image (val, voc)");
   for (const bool by_size : {true, false}) {
     Table table;
+    // The headers' instance counts are those of the row scored on the most images (PRM's
+    // baseline may run on fewer: its row's own counts are smaller).
     const Evaluation* any = nullptr;
     for (const std::string& row : val_rows()) {
-      if ((any = find(run, row, "voc")) != nullptr) break;
+      const Evaluation* evaluation = find(run, row, "voc");
+      if (evaluation != nullptr && (any == nullptr || evaluation->images > any->images)) any = evaluation;
     }
     if (any == nullptr) return;
     const std::vector<GroupScores>& groups = by_size ? any->by_size : any->by_object_count;
@@ -153,9 +156,10 @@ void figure_5(Document& document, const RunRecord& run) {
       for (const GroupScores& group : mine) cells.push_back(percent(group.scores.ap[1]));
       table.rows.push_back(cells);
     }
-    document.paragraph(by_size ? "By object size (COCO's small < 32^2 <= medium < 96^2 <= large pixels; "
-                                 "ground-truth instances in brackets):"
-                               : "By the number of objects in the image (instances in brackets):");
+    document.paragraph(std::string(by_size ? "By object size (COCO's small < 32^2 <= medium < 96^2 <= large pixels; "
+                                             "ground-truth instances in brackets"
+                                           : "By the number of objects in the image (instances in brackets") +
+                       ", of the " + std::to_string(any->images) + " images most rows are scored on):");
     document.table(std::move(table));
   }
 }
@@ -183,10 +187,11 @@ void curves(Document& document, const RunRecord& run, const fs::path& files) {
   }
   if (!run.validation.empty()) {
     ChartOptions chart;
-    chart.title = "Mask R-CNN validation mAP50 (voc, first val images)";
+    chart.title = "Mask R-CNN validation mAP50 (voc)";
     chart.y_label = "mAP50";
     plot_curves(run.validation, chart, (files / "validation.png").string());
-    document.image("report-files/validation.png", "Mask R-CNN's val mAP50 during training");
+    document.image("report-files/validation.png",
+                   "Mask R-CNN's val mAP50: during training on the first 100 val images, the last point on all");
   }
   if (run.losses.empty() && run.validation.empty()) document.paragraph("(no training log in the run)");
 }

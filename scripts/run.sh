@@ -2,8 +2,9 @@
 # The main job: WISE end to end (the paper's pipeline) on the embedded default,
 # shapes-v2, on CPU, with the paper's tables as its report.
 #
-#   scripts/run.sh [--quick | --long] [--name NAME | --out DIR] [--threads N]
-#                  [--data DIR | --voc ROOT] [--weights FILE [--depth N --width M]] [--apps DIR]
+#   scripts/run.sh [--quick | --long] [--config FILE] [--set KEY=N]... [--name NAME | --out DIR]
+#                  [--threads N] [--data DIR | --voc ROOT] [--weights FILE [--depth N --width M]]
+#                  [--apps DIR]
 #
 #   1. set-up (Debian packages) and the build of the apps
 #   2. the dataset (make_shapes shapes-v2, once; or --data: any folder with
@@ -29,6 +30,10 @@
 # Presets: the default fits 30 minutes on 2 cores, build included; --long (<= 90 minutes)
 # trains longer for better numbers; --quick (<= 5 minutes once built) is a smoke run of
 # every stage on a few images (its own small copy of shapes-v2, data/shapes-v2-quick).
+# The preset's settings (prm_iterations, prm_batch, pseudo_images, baseline_images,
+# maskrcnn_iterations, maskrcnn_val_every) are written with the rest of the run's
+# configuration to runs/NAME/config.json; --config FILE reads such a file back (its preset
+# and settings) and --set KEY=N overrides one setting (after --config).
 # --apps DIR: use the apps already built there (no set-up, no build: the tests' way).
 # --weights FILE: the backbone both stages start from (default: the shipped shapes-v2
 # ResNet-18 x0.25); an ImageNet ResNet-50 with --depth 50 --width 1 is the paper's.
@@ -49,6 +54,9 @@ data_dir=""
 voc_root=""
 weights=weights/shapes_v2_resnet18_w025_os8.safetensors
 model=()
+config=""
+overrides=()
+settings=(prm_iterations prm_batch pseudo_images baseline_images maskrcnn_iterations maskrcnn_val_every)
 while (($#)); do
   case "$1" in
     --quick) preset=quick ;;
@@ -62,6 +70,8 @@ while (($#)); do
     --depth) model+=(--depth "$2"); shift ;;
     --width) model+=(--width "$2"); shift ;;
     --weights) weights="$2"; shift ;;
+    --config) config="$2"; shift ;;
+    --set) overrides+=("$2"); shift ;;
     -h|--help) usage; exit 0 ;;
     *) echo "run.sh: unknown option $1 (--help lists them)" >&2; exit 2 ;;
   esac
@@ -71,6 +81,27 @@ done
 [[ -z "${data_dir}" || -z "${voc_root}" ]] || { echo "run.sh: give --data or --voc, not both" >&2; exit 2; }
 [[ "${threads}" =~ ^[1-9][0-9]*$ ]] || { echo "run.sh: --threads must be a positive integer, got ${threads}" >&2; exit 2; }
 export OMP_NUM_THREADS="${threads}"
+
+# config.json as run.sh writes it: one "key": value per line; preset and settings read.
+config_settings=()
+if [[ -n "${config}" ]]; then
+  [[ -f "${config}" ]] || { echo "run.sh: --config ${config}: no such file" >&2; exit 2; }
+  while IFS= read -r line; do
+    [[ "${line}" =~ ^[[:space:]]*[{}][[:space:]]*$ ]] && continue
+    if [[ "${line}" =~ ^[[:space:]]*\"([a-z_]+)\":[[:space:]]*\"?([^\",]*)\"?,?[[:space:]]*$ ]]; then
+      key="${BASH_REMATCH[1]}" value="${BASH_REMATCH[2]}"
+      if [[ "${key}" == preset ]]; then
+        [[ "${value}" =~ ^(quick|default|long)$ ]] || { echo "run.sh: ${config}: preset must be quick, default or long, got ${value}" >&2; exit 2; }
+        preset="${value}"
+      elif [[ " ${settings[*]} " == *" ${key} "* ]]; then
+        config_settings+=("${key}=${value}")
+      fi  # the other keys record the run (data, weights, threads, ...): give them as options
+    else
+      echo "run.sh: ${config}: cannot read the line \"${line}\" (expected \"key\": value, as run.sh writes it)" >&2
+      exit 2
+    fi
+  done < "${config}"
+fi
 
 # The presets: what each stage does. Budgets in seconds (issue 24's per stage).
 case "${preset}" in
@@ -90,6 +121,12 @@ case "${preset}" in
     budget_prm=600; budget_baseline=900; budget_proposals=420; budget_pseudo=180; budget_maskrcnn=1800; budget_segment=120
     ;;
 esac
+for assignment in "${config_settings[@]}" "${overrides[@]}"; do
+  key="${assignment%%=*}" value="${assignment#*=}"
+  [[ " ${settings[*]} " == *" ${key} "* ]] || { echo "run.sh: --set ${assignment}: the settings are ${settings[*]}" >&2; exit 2; }
+  [[ "${value}" =~ ^[0-9]+$ ]] || { echo "run.sh: --set ${assignment}: expected a whole number" >&2; exit 2; }
+  printf -v "${key}" '%s' "${value}"
+done
 case "${preset}" in
   default) run_dir="runs/${name:-wise}" ;;
   *) run_dir="runs/${name:-wise-${preset}}" ;;
@@ -97,6 +134,14 @@ esac
 [[ -n "${out}" ]] && run_dir="${out}"
 mkdir -p "${run_dir}"
 echo "run.sh: preset ${preset}, ${threads} thread(s), outputs in ${run_dir}/"
+{
+  echo "{"
+  printf '  "preset": "%s",\n' "${preset}"
+  for key in "${settings[@]}"; do printf '  "%s": %s,\n' "${key}" "${!key}"; done
+  printf '  "data": "%s",\n  "voc": "%s",\n  "weights": "%s",\n  "model": "%s",\n  "threads": %s\n' \
+    "${data_dir}" "${voc_root}" "${weights}" "${model[*]}" "${threads}"
+  echo "}"
+} > "${run_dir}/config.json"
 
 stage_start_all=${SECONDS}
 if [[ -z "${apps}" ]]; then
