@@ -239,6 +239,8 @@ for row in "${rows[@]}"; do
   for protocol in voc wise; do
     evaluations+=" && ${apps}/evaluate --ground-truth ${ground_truth} --results ${results}"
     if ((images > 0)); then evaluations+=" --limit ${images}"; fi
+    # The size and objects-per-image tables (Figure 5) are the val rows' under voc only.
+    if [[ "${protocol}" == wise || "${ground_truth}" == "${train_json}" ]]; then evaluations+=" --no-breakdowns"; fi
     evaluations+=" --protocol ${protocol} --json ${run_dir}/eval/${label}-${protocol}.json > /dev/null"
   done
 done
