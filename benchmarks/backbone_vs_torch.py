@@ -34,7 +34,7 @@ import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
-from bench_common import cpu_model, summarize  # noqa: E402
+from bench_common import cpu_model, peak_rss_kib, run_case, summarize  # noqa: E402
 
 # (name, network, height, width, batch, mode)
 CASES = [
@@ -46,14 +46,6 @@ CASES = [
     ("resnet50_fpn forward+backward 800x1067", "resnet50_fpn", 800, 1067, 1, "train"),
 ]
 TARGET = {"forward": 0.8, "train": 0.9}
-
-
-def peak_rss_kib():
-    with open("/proc/self/status") as status:
-        for line in status:
-            if line.startswith("VmHWM:"):
-                return int(line.split()[1])
-    return -1
 
 
 def torch_worker(network, height, width, batch, mode, threads):
@@ -105,11 +97,7 @@ def torch_worker(network, height, width, batch, mode, threads):
 
 
 def run_process(command, env):
-    out = subprocess.run(command, capture_output=True, text=True, env=env)
-    if out.returncode != 0:
-        sys.exit(f"{' '.join(command)} failed:\n{out.stderr}")
-    seconds, calls, rss = out.stdout.split()[-3:]
-    return float(seconds), int(calls), int(rss)
+    return run_case(command, env)[:3]
 
 
 def probe(binary, threads):

@@ -1,8 +1,10 @@
-"""Helpers shared by the benchmark drivers: the CPU's name, the timing loop, and the
-median-and-spread summary of repeated measurements."""
+"""Helpers shared by the benchmark drivers: the CPU's name, the timing loop, the
+median-and-spread summary of repeated measurements, and the one-case-per-process
+protocol (a worker prints "<seconds per call> <calls> <peak RSS KiB>" last)."""
 
 import statistics
 import subprocess
+import sys
 import time
 
 
@@ -37,3 +39,23 @@ def summarize(samples):
     """(median, spread) of repeated measurements; spread = (max - min) / median."""
     median = statistics.median(samples)
     return median, (max(samples) - min(samples)) / median if median else 0.0
+
+
+def peak_rss_kib():
+    """This process's peak resident set (VmHWM of /proc/self/status, which starts afresh at
+    exec, unlike getrusage's ru_maxrss), KiB."""
+    with open("/proc/self/status") as status:
+        for line in status:
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1])
+    return -1
+
+
+def run_case(command, env):
+    """Runs one case's fresh process: (seconds per call, calls, peak RSS KiB, its stdout);
+    a failure ends the driver with the command and its stderr."""
+    out = subprocess.run(command, capture_output=True, text=True, env=env)
+    if out.returncode != 0:
+        sys.exit(f"{' '.join(command)} failed:\n{out.stderr}")
+    seconds, calls, rss = out.stdout.split()[-3:]
+    return float(seconds), int(calls), int(rss), out.stdout

@@ -44,7 +44,7 @@ import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
-from bench_common import cpu_model, summarize  # noqa: E402
+from bench_common import cpu_model, peak_rss_kib, run_case, summarize, time_calls  # noqa: E402
 
 # (name, mode, height, width)
 CASES = [
@@ -55,14 +55,6 @@ CASES = [
 ]
 TARGET_TIME, TARGET_MEMORY = 0.67, 0.8
 STAGES = ["backbone", "rpn", "box_head", "mask_head", "backward", "optimizer"]
-
-
-def peak_rss_kib():
-    with open("/proc/self/status") as status:
-        for line in status:
-            if line.startswith("VmHWM:"):
-                return int(line.split()[1])
-    return -1
 
 
 def targets_of(torch, height, width):
@@ -153,35 +145,30 @@ def torch_worker(mode, height, width, threads):
                 sgd.step()
                 timer.add("backward", middle - start)
                 timer.add("optimizer", time.perf_counter() - middle)
-    run()  # warm-up (in the stage times too, as on wise's side)
-    calls, start = 0, time.perf_counter()
-    while True:
+    counted = [0]
+
+    def counted_run():
         run()
-        calls += 1
-        elapsed = time.perf_counter() - start
-        if elapsed >= 0.1 and calls >= 2:
-            break
+        counted[0] += 1
+
+    seconds = time_calls(counted_run)  # its warm-up call is in the stage times too, as on wise's side
     if timer:
         if mode == "infer":
             print("detections", detections[0])
-        print("stages", *(timer.seconds[s] / (calls + 1) for s in STAGES))
-    print(elapsed / calls, calls, peak_rss_kib())
+        print("stages", *(timer.seconds[s] / counted[0] for s in STAGES))
+    print(seconds, counted[0] - 1, peak_rss_kib())
 
 
 def run_process(command, env):
     """(seconds, calls, peak RSS KiB, stage seconds or None, detections or None) of one fresh process."""
-    out = subprocess.run(command, capture_output=True, text=True, env=env)
-    if out.returncode != 0:
-        sys.exit(f"{' '.join(command)} failed:\n{out.stderr}")
-    lines = out.stdout.split("\n")
+    seconds, calls, rss, stdout = run_case(command, env)
     stages, detections = None, None
-    for line in lines:
+    for line in stdout.split("\n"):
         if line.startswith("stages "):
             stages = [float(v) for v in line.split()[1:]]
         elif line.startswith("detections "):
             detections = int(line.split()[1])
-    seconds, calls, rss = out.stdout.split()[-3:]
-    return float(seconds), int(calls), int(rss), stages, detections
+    return seconds, calls, rss, stages, detections
 
 
 def commands(binary, mode, height, width, threads):

@@ -23,14 +23,13 @@
 // fixed Philox seed (the time does not depend on the values).
 #include <cstdio>
 #include <cstdlib>
-#include <fstream>
 #include <iostream>
 #include <memory>
 #include <string>
 
+#include "apps/bench/process_case.h"
 #include "apps/bench/timing.h"
 #include "apps/command_line.h"
-#include "kernels/gemm.h"
 #include "models/resnet.h"
 #include "models/resnet_fpn.h"
 #include "nn/parameter_buffer.h"
@@ -61,21 +60,6 @@ Options parse(int argc, char** argv) {
   return options;
 }
 
-// The process's peak resident set, VmHWM in /proc/self/status (KiB). Not getrusage's
-// ru_maxrss: that survives execve, so it would start at the launching Python's size.
-long peak_rss_kib() {
-  std::ifstream status("/proc/self/status");
-  std::string line;
-  while (std::getline(status, line)) {
-    if (line.rfind("VmHWM:", 0) == 0) return std::stol(line.substr(6));
-  }
-  return -1;
-}
-
-void report(const wise::bench::Timing& timing) {
-  std::printf("%.9f %d %ld\n", timing.seconds, timing.calls, peak_rss_kib());
-}
-
 }  // namespace
 }  // namespace wise
 
@@ -84,19 +68,12 @@ int main(int argc, char** argv) {
   try {
     const Options options = parse(argc, argv);
     if (options.network == "baseline") {
-      report({});
+      bench::report_case({});
       return 0;
     }
     Generator generator{20261125, 0};
     if (options.network == "sgemm") {
-      const int64_t n = 1024;
-      Tensor a = Tensor::empty({n, n}), b = Tensor::empty({n, n}), c = Tensor::empty({n, n});
-      uniform_(a, generator, -1.0f, 1.0f);
-      uniform_(b, generator, -1.0f, 1.0f);
-      report(bench::time_calls([&] {
-        kernels::gemm(Device::cpu, false, false, n, n, n, 1.0f, a.data<float>(), n, b.data<float>(), n, 0.0f,
-                      c.data<float>(), n);
-      }));
+      bench::report_case(bench::time_sgemm_probe(generator));
       return 0;
     }
     Tensor images = Tensor::empty({options.batch, 3, options.height, options.width});
@@ -108,7 +85,7 @@ int main(int argc, char** argv) {
       ResNet model(ResNetConfig{}, buffer);
       buffer.allocate(Device::cpu);
       model.initialize(generator);
-      report(bench::time_calls([&] { model.forward(images, /*training=*/false); }));
+      bench::report_case(bench::time_calls([&] { model.forward(images, /*training=*/false); }));
       return 0;
     }
     if (options.network != "resnet50_fpn")
@@ -118,7 +95,7 @@ int main(int argc, char** argv) {
     buffer.allocate(Device::cpu);
     backbone.initialize(generator);
     if (options.mode == "forward") {
-      report(bench::time_calls([&] { backbone.forward(images, /*training=*/false); }));
+      bench::report_case(bench::time_calls([&] { backbone.forward(images, /*training=*/false); }));
       return 0;
     }
     // dL/dP = 1 at every level, made once at the outputs' shapes and in their layout,
@@ -129,7 +106,7 @@ int main(int argc, char** argv) {
       ones.fill(1.0f);
       d_outputs.push_back(ones);
     }
-    report(bench::time_calls([&] {
+    bench::report_case(bench::time_calls([&] {
       buffer.zero_gradients();
       backbone.forward(images, /*training=*/true);
       backbone.backward(d_outputs, nullptr);

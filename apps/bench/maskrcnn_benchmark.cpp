@@ -22,13 +22,12 @@
 // apps/bench/timing.h (a warm-up call, then calls until 0.1 s, at least 2).
 #include <chrono>
 #include <cstdio>
-#include <fstream>
 #include <string>
 #include <vector>
 
+#include "apps/bench/process_case.h"
 #include "apps/bench/timing.h"
 #include "apps/command_line.h"
-#include "kernels/gemm.h"
 #include "models/mask_rcnn.h"
 #include "nn/parameter_buffer.h"
 #include "nn/random.h"
@@ -56,16 +55,6 @@ Options parse(int argc, char** argv) {
   return options;
 }
 
-// VmHWM of /proc/self/status in KiB (not ru_maxrss, which survives execve).
-long peak_rss_kib() {
-  std::ifstream status("/proc/self/status");
-  std::string line;
-  while (std::getline(status, line)) {
-    if (line.rfind("VmHWM:", 0) == 0) return std::stol(line.substr(6));
-  }
-  return -1;
-}
-
 int64_t padded(int64_t size) { return (size + 31) / 32 * 32; }
 
 // Four boxes at fixed fractions of the image (x1, y1, x2, y2), labels 1..4, rectangles.
@@ -86,8 +75,6 @@ DetectionTarget targets_of(int64_t height, int64_t width) {
           Tensor::from_vector(Shape{4, height, width}, masks)};
 }
 
-void report(const bench::Timing& timing) { std::printf("%.9f %d %ld\n", timing.seconds, timing.calls, peak_rss_kib()); }
-
 }  // namespace
 }  // namespace wise
 
@@ -96,19 +83,12 @@ int main(int argc, char** argv) {
   try {
     const Options options = parse(argc, argv);
     if (options.mode == "baseline") {
-      report({});
+      bench::report_case({});
       return 0;
     }
     Generator generator{20261207, 0};
     if (options.mode == "sgemm") {
-      const int64_t n = 1024;
-      Tensor a = Tensor::empty({n, n}), b = Tensor::empty({n, n}), c = Tensor::empty({n, n});
-      uniform_(a, generator, -1.0f, 1.0f);
-      uniform_(b, generator, -1.0f, 1.0f);
-      report(bench::time_calls([&] {
-        kernels::gemm(Device::cpu, false, false, n, n, n, 1.0f, a.data<float>(), n, b.data<float>(), n, 0.0f,
-                      c.data<float>(), n);
-      }));
+      bench::report_case(bench::time_sgemm_probe(generator));
       return 0;
     }
     ParameterBuffer buffer;
@@ -144,7 +124,7 @@ int main(int argc, char** argv) {
       });
       std::printf("detections %lld\n", static_cast<long long>(detections));
       print_stages(calls, 0);
-      report(timing);
+      bench::report_case(timing);
       return 0;
     }
     const std::vector<DetectionTarget> targets{targets_of(H, W)};
@@ -165,7 +145,7 @@ int main(int argc, char** argv) {
       ++steps;
     });
     print_stages(steps, optimizer_seconds);
-    report(timing);
+    bench::report_case(timing);
     return 0;
   } catch (const std::exception& error) {
     std::fprintf(stderr, "wise_bench_maskrcnn: %s\n", error.what());
