@@ -153,9 +153,16 @@ if [[ -z "${apps}" ]]; then
       evaluate report
 fi
 
+# A folder's files as paths, sizes and modification times: a stage's key then covers a
+# dataset given by the user without hashing every image.
+listing() { find -L "$1" -type f -printf '%P %s %T@\n' | LC_ALL=C sort; }
+mkdir -p "${run_dir}/stages"
 if [[ -n "${voc_root}" ]]; then
+  [[ -d "${voc_root}/ImageSets/Segmentation" ]] || { echo "run.sh: --voc ${voc_root}: no ImageSets/Segmentation" >&2; exit 2; }
   data_dir="${run_dir}/data"
-  stage data 120 "${data_dir}/annotations/val.json" -- "${apps}/convert_voc" --voc "${voc_root}" --out "${data_dir}"
+  listing "${voc_root}" > "${run_dir}/stages/voc-files.txt"
+  stage data 120 "${data_dir}/annotations/val.json" --inputs "${run_dir}/stages/voc-files.txt" -- \
+    "${apps}/convert_voc" --voc "${voc_root}" --out "${data_dir}"
   data_stage=data
 elif [[ -z "${data_dir}" ]]; then
   counts=()
@@ -172,7 +179,11 @@ else
   for required in annotations/train.json annotations/val.json images/train images/val; do
     [[ -e "${data_dir}/${required}" ]] || { echo "run.sh: --data ${data_dir}: no ${required}" >&2; exit 2; }
   done
-  data_stage=""
+  # The "data" stage only records what the folder holds: changed files re-run what follows.
+  listing "${data_dir}" > "${run_dir}/stages/data-files.txt"
+  stage data 10 "${run_dir}/stages/data-files.current" --inputs "${run_dir}/stages/data-files.txt" -- \
+    cp "${run_dir}/stages/data-files.txt" "${run_dir}/stages/data-files.current"
+  data_stage=data
 fi
 train_json="${data_dir}/annotations/train.json"
 val_json="${data_dir}/annotations/val.json"
