@@ -44,10 +44,15 @@ void print_usage(std::FILE* stream) {
       "                   the code, every option and the pixels, so it never goes stale\n"
       "  --precomputed    read <image_id>.json proposal files ([{segmentation, score}]) instead\n"
       "  --shard          images at positions p %% n == i only\n"
-      "  --limit          at most N images (of the shard)\n"
-      "  --objectness     the score proposals are sorted by (proposals/objectness.h)\n"
-      "  --colour-spaces, --ks, --similarities, --sigma, --min-size, --seed\n"
-      "                   selective search's diversification (proposals/selective_search.h)\n");
+      "  --limit          at most N images (of the shard; default: all)\n"
+      "  --objectness     the score proposals are sorted by (proposals/objectness.h; default combined)\n"
+      "selective search's diversification (proposals/selective_search.h), defaults in the usage line:\n"
+      "  --colour-spaces  the colour spaces grouped in (hsv, lab, rgb)\n"
+      "  --ks             Felzenszwalb-Huttenlocher scales k (unitless: larger, larger regions)\n"
+      "  --similarities   the similarity sets (C colour, T texture, S size, F fill)\n"
+      "  --sigma          the Gaussian smoothing before segmentation, in pixels\n"
+      "  --min-size       regions under this many pixels are merged into a neighbour\n"
+      "  --seed           selective search's random ranking (uijlings-rank only)\n");
 }
 
 std::vector<std::string> split_list(const std::string& text) {

@@ -41,12 +41,12 @@ void print_usage(std::FILE* stream) {
                "  --norm NAME           batch_norm, group_norm or frozen_batch_norm (default %s)\n"
                "  --weights FILE        backbone weights (safetensors, torchvision keys; e.g. from\n"
                "                        train_classifier --export-body)\n"
-               "  --upsample N          class maps' upsampling before peak finding at inference (default %d)\n"
+               "  --upsample N          class maps' upsampling factor before peak finding at inference (default %d)\n"
                "  --training-peak-fraction F  training PSL: a score averages the peaks >= F x the map's\n"
                "                        maximum (default 0: PRM's, those >= the map's lower median)\n"
                "  --peak-fraction F     peaks >= F x their map's maximum count, for val and pseudo masks (default %g)\n"
                "  --dominant-peaks      only peaks where their class's map is the highest of the present classes'\n"
-               "  --peak-window W       inference peaks: maxima of W x W windows of the upsampled maps (odd;\n"
+               "  --peak-window W       inference peaks: maxima of W x W windows (upsampled-map cells, odd;\n"
                "                        default %d, PRM's)\n"
                "solver:\n"
                "  --optimizer NAME      sgd, adam or adamw (default %s)\n"
@@ -56,17 +56,17 @@ void print_usage(std::FILE* stream) {
                "  --backbone-lr X       the backbone's rate as a multiple of --lr (default %g; PRM: 0.01)\n"
                "  --momentum X          SGD's (default %g)\n"
                "  --weight-decay X      (default %g; none on norm weights and biases)\n"
-               "  --warmup N            linear warm-up iterations (default %lld)\n"
+               "  --warmup N            linear warm-up, in steps (default %lld)\n"
                "data:\n"
                "  --flip P              horizontal flip probability (default %g)\n"
                "  --jitter J            colour jitter strength (default %g)\n"
-               "  --image-size S        resize to short side S (default: the native size)\n"
+               "  --image-size S        resize to a short side of S pixels (default: the native size)\n"
                "  --seed S              initialisation, epoch order, augmentation (default %llu)\n"
                "  --workers N           loader threads (default %d)\n"
                "run:\n"
                "  --threads N           OpenMP threads (default: OMP_NUM_THREADS or all cores)\n"
                "  --device cpu|cuda     (default cpu)\n"
-               "  --checkpoint-every N  (default %lld; and at the end, and on SIGINT/SIGTERM)\n"
+               "  --checkpoint-every N  a checkpoint every N steps (default %lld; and at the end, on SIGINT/SIGTERM)\n"
                "  --log-every N         JSONL record every N steps (default %lld)\n"
                "  --no-val              skip the validation at the end\n"
                "pseudo masks (WISE Eq. 1, after training, on the train split):\n"
@@ -78,6 +78,7 @@ void print_usage(std::FILE* stream) {
                "  --pseudo-seed S       Eq. 1's seed (default 0)\n"
                "  --pseudo-nms T        suppress a pseudo mask of IoU >= T with a better-scored one of its class\n"
                "                        in its image (default 0: off, as WISE)\n"
+               "  --pseudo-min-score S  write only the pseudo masks scored >= S (after the NMS; default 0: all)\n"
                "  --pseudo-score NAME   each pseudo mask's score in its mAP: class_map (the mean of its class's\n"
                "                        normalised map over the mask; the default) or objectness (its proposal's)\n"
                "  --pseudo-limit N      only the first N train images (default: all)\n"
@@ -179,6 +180,8 @@ Invocation parse_command_line(int argc, char** argv) {
       options.pseudo_masks.weighting = parse_pseudo_mask_weighting(args.value());
     } else if (args.is("--pseudo-nms")) {
       options.pseudo_masks.nms_threshold = args.number();
+    } else if (args.is("--pseudo-min-score")) {
+      options.pseudo_masks.min_score = args.number();
     } else if (args.is("--pseudo-score")) {
       options.pseudo_masks.score = parse_pseudo_mask_score(args.value());
     } else if (args.is("--pseudo-seed")) {

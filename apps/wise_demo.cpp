@@ -73,7 +73,20 @@ double seconds_since(std::chrono::steady_clock::time_point start) {
 
 }  // namespace
 
-int main() {
+int main(int argc, char** argv) {
+  if (argc > 1) {
+    const std::string option = argv[1];
+    if (option == "--help" || option == "-h") {
+      std::printf(
+          "usage: wise_demo\n"
+          "  no options: a tour of the runtime -- its backends, one parameter buffer, a few training\n"
+          "  steps on the elementwise kernels, an atomic checkpoint round trip, and one kernel's\n"
+          "  memory bandwidth at 1 and all threads (OMP_NUM_THREADS); runs on CUDA when present\n");
+      return 0;
+    }
+    std::fprintf(stderr, "wise_demo: unknown option \"%s\" (--help lists them)\n", option.c_str());
+    return 2;
+  }
   try {
     std::printf("wise runtime demo\n  backends: %s\n", k::describe_backends().c_str());
     const Device device = k::device_available(Device::cuda) ? Device::cuda : Device::cpu;

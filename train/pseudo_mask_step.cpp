@@ -126,6 +126,10 @@ PseudoMaskReport make_pseudo_masks(PrmClassifier& model, const DatasetSplit& spl
           ++report.suppressed;
           continue;
         }
+        if (scores[i] < options.min_score) {
+          ++report.below_min_score;
+          continue;
+        }
         const pseudo_masks::PseudoMask& mask = picks.masks[i];
         const proposals::Proposal& proposal = found.proposals[mask.proposal];
         data::Annotation annotation;
@@ -156,12 +160,13 @@ std::string format_pseudo_mask_report(const PseudoMaskReport& report, const Pseu
   char text[512];
   std::snprintf(text, sizeof(text),
                 "pseudo masks (%s by %s, seed %llu, scored by %s): %lld masks from %lld peaks on %lld images (%lld without a proposal, "
-                "%lld duplicates, %lld suppressed); against the %lld true instances: voc mAP 25/50/75 %s, wise %s, ABO %.3f",
+                "%lld duplicates, %lld suppressed, %lld scored below %g); against the %lld true instances: voc mAP 25/50/75 %s, wise %s, ABO %.3f",
                 pseudo_masks::selection_name(options.selection.selection), pseudo_mask_weighting_name(options.weighting),
                 static_cast<unsigned long long>(options.selection.seed), pseudo_mask_score_name(options.score),
                 static_cast<long long>(report.masks),
                 static_cast<long long>(report.peaks), static_cast<long long>(report.images),
                 static_cast<long long>(report.peaks_without_proposal), static_cast<long long>(report.duplicates), static_cast<long long>(report.suppressed),
+                static_cast<long long>(report.below_min_score), options.min_score,
                 static_cast<long long>(report.ground_truth), format_mean_ap(report.voc).c_str(), format_mean_ap(report.wise).c_str(),
                 report.voc.all.abo);
   return text;

@@ -21,6 +21,9 @@
 //              among each image's pseudo masks of one class, ranked by score
 //              (pseudo_masks/mask_nms.h): different proposals picked by several peaks of one
 //              object would otherwise give Mask R-CNN conflicting copies of it
+//   keep       optionally (min_score > 0; off by default, as in WISE), only the masks scored
+//              at least min_score: most low-support picks are background proposals next
+//              to a small shape (models/PRM.md), and Mask R-CNN learns them as objects
 //   score      each pseudo mask's confidence, which ranks it in the report's mAP (and is
 //              written nowhere else: Mask R-CNN trains on the masks, not their scores):
 //                class_map   (the default) the mask's class-map support
@@ -62,7 +65,8 @@ struct PseudoMaskStepOptions {
   pseudo_masks::PseudoMaskOptions selection;
   PseudoMaskWeighting weighting = PseudoMaskWeighting::objectness;
   PseudoMaskScore score = PseudoMaskScore::class_map;
-  double nms_threshold = 0;    // > 0: suppress a mask with IoU >= this with a better one of its class
+  double nms_threshold = 0;
+  double min_score = 0;        // > 0: drop the masks scored below this (after the NMS)    // > 0: suppress a mask with IoU >= this with a better one of its class
   proposals::ProposalRunOptions proposals;  // `images` is filled in from the split
   int64_t limit = 0;           // the first `limit` images of the split (0: all)
   PeakRule peaks;  // train_prm sets its own (PrmTrainingOptions::peaks)
@@ -74,6 +78,7 @@ struct PseudoMaskReport {
   std::string path;            // the COCO instance file written (Mask R-CNN trains on it)
   std::string results_path;    // the same masks with their scores as COCO results (`evaluate`)
   int64_t images = 0, peaks = 0, peaks_without_proposal = 0, duplicates = 0, suppressed = 0, masks = 0;
+  int64_t below_min_score = 0;  // kept by the NMS, then dropped by min_score
   int64_t ground_truth = 0;    // the split's instances in those images
   double proposal_milliseconds = 0;  // selective search's total (0 when all were cached)
   data::EvaluationResult voc, wise;  // the pseudo masks against the split's ground truth
@@ -86,8 +91,9 @@ PseudoMaskReport make_pseudo_masks(PrmClassifier& model, const DatasetSplit& spl
                                    const std::string& results_path);
 
 // "pseudo masks (sample by objectness, seed 0, scored by class_map): 2,310 masks from
-//  2,498 peaks on 500 images (120 without a proposal, 68 duplicates, 0 suppressed); against the 2,431 true instances: voc mAP
-//  25/50/75 0.712 / 0.603 / 0.301, wise 0.700 / 0.590 / 0.290"
+//  2,498 peaks on 500 images (120 without a proposal, 68 duplicates, 0 suppressed, 0 scored
+//  below 0); against the 2,431 true instances: voc mAP 25/50/75 0.712 / 0.603 / 0.301,
+//  wise 0.700 / 0.590 / 0.290, ABO 0.650"
 std::string format_pseudo_mask_report(const PseudoMaskReport& report, const PseudoMaskStepOptions& options);
 
 }  // namespace wise

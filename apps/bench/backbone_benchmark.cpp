@@ -44,11 +44,29 @@ struct Options {
   std::string mode = "forward";
 };
 
+void print_usage(std::FILE* stream) {
+  std::fprintf(stream,
+               "usage: wise_bench_backbone [--network resnet50|resnet50_fpn|baseline|sgemm] [--height H]\n"
+               "                           [--width W] [--batch N] [--mode forward|train]\n"
+               "  --network NAME  resnet50 (the inference path), resnet50_fpn (torchvision's\n"
+               "                  resnet_fpn_backbone defaults), baseline (the runtime's own peak memory) or\n"
+               "                  sgemm (the machine's 1024^3 sgemm probe) (default resnet50)\n"
+               "  --height H      the input's height in pixels (default 224)\n"
+               "  --width W       the input's width in pixels (default 224)\n"
+               "  --batch N       images per call (default 1)\n"
+               "  --mode M        forward, or train: the training forward and backward (default forward)\n"
+               "prints \"<seconds per call> <calls> <peak RSS KiB>\"; threads: OMP_NUM_THREADS.\n"
+               "benchmarks/backbone_vs_torch.py drives it.\n");
+}
+
 Options parse(int argc, char** argv) {
   Options options;
   apps::CommandLine args(argc, argv);
   while (args.next()) {
-    if (args.is("--network")) options.network = args.value();
+    if (args.is("--help") || args.is("-h")) {
+      print_usage(stdout);
+      std::exit(0);
+    } else if (args.is("--network")) options.network = args.value();
     else if (args.is("--height")) options.height = args.integer(1);
     else if (args.is("--width")) options.width = args.integer(1);
     else if (args.is("--batch")) options.batch = args.integer(1);

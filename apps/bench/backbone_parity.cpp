@@ -34,6 +34,19 @@ struct Options {
   double tolerance = 1e-4;
 };
 
+void print_usage(std::FILE* stream) {
+  std::fprintf(stream,
+               "usage: wise_backbone_parity DIR [--depth 50] [--out-channels 256] [--trainable-layers 3]\n"
+               "                            [--tolerance 1e-4]\n"
+               "  DIR                 what scripts/parity_resnet50_fpn.py exported (weights.safetensors,\n"
+               "                      io.safetensors)\n"
+               "  --depth N           the ResNet's depth (default 50)\n"
+               "  --out-channels N    the FPN's channels (default 256)\n"
+               "  --trainable-layers N  the script's --trainable-layers (default 3)\n"
+               "  --tolerance X       the largest max|wise - torch| / max|torch| that passes (default 1e-4)\n"
+               "exit status: 0 all pass, 1 a tensor fails, 2 bad usage or files\n");
+}
+
 Options parse(int argc, char** argv) {
   Options options;
   // d_images is one of the compared tensors, so the frozen stages must save their
@@ -45,7 +58,10 @@ Options parse(int argc, char** argv) {
       WISE_CHECK(i + 1 < argc, "option ", argument, " needs a value");
       return argv[++i];
     };
-    if (argument == "--depth") {
+    if (argument == "--help" || argument == "-h") {
+      print_usage(stdout);
+      std::exit(0);
+    } else if (argument == "--depth") {
       options.config.body.depth = std::stoi(value());
     } else if (argument == "--out-channels") {
       options.config.out_channels = std::stoll(value());
@@ -56,7 +72,7 @@ Options parse(int argc, char** argv) {
     } else if (!argument.empty() && argument[0] != '-' && options.directory.empty()) {
       options.directory = argument;
     } else {
-      throw Error("unknown argument \"" + argument + "\"");
+      throw Error("unknown argument \"" + argument + "\" (--help lists them)");
     }
   }
   WISE_CHECK(!options.directory.empty(), "the directory the export script wrote is required");

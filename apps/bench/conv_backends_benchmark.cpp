@@ -20,6 +20,7 @@
 #include <cmath>
 #include <cstdio>
 #include <functional>
+#include <string>
 #include <vector>
 
 #include "apps/bench/timing.h"
@@ -122,7 +123,19 @@ double max_relative_difference(const std::vector<float>& a, const std::vector<fl
 
 }  // namespace
 
-int main() {
+int main(int argc, char** argv) {
+  if (argc > 1) {
+    const std::string option = argv[1];
+    if (option == "--help" || option == "-h") {
+      std::printf(
+          "usage: wise_bench_conv_backends\n"
+          "  no options: oneDNN's direct convolution against im2col + OpenBLAS sgemm, forward and both\n"
+          "  backward passes on ResNet-50 layer shapes at batch 1, in GFLOP/s; threads: OMP_NUM_THREADS\n");
+      return 0;
+    }
+    std::fprintf(stderr, "wise_bench_conv_backends: unknown option \"%s\" (--help lists them)\n", option.c_str());
+    return 2;
+  }
   std::printf("# CPU convolution backends, batch 1, %d thread(s): oneDNN direct vs im2col + OpenBLAS sgemm\n",
               k::cpu::num_threads());
   std::printf("| shape | pass | oneDNN GFLOP/s | im2col+OpenBLAS GFLOP/s | oneDNN / im2col |\n|---|---|---|---|---|\n");

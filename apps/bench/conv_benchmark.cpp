@@ -22,6 +22,7 @@
 #include <iostream>
 #include <map>
 #include <sstream>
+#include <stdexcept>
 #include <string>
 #include <tuple>
 
@@ -255,7 +256,21 @@ int table() {
 
 int main(int argc, char** argv) {
   try {
-    if (argc > 1 && std::string(argv[1]) == "--serve") return serve();
+    const std::string option = argc > 1 ? argv[1] : "";
+    if (option == "--help" || option == "-h") {
+      std::printf(
+          "usage: wise_bench_conv [--serve]\n"
+          "  (no option)  the table: GFLOP/s of each convolution pass on ResNet-50's layer shapes\n"
+          "  --serve      answer timing requests on stdin (benchmarks/conv_vs_torch.py's protocol:\n"
+          "               \"conv <pass> N C H W K R S stride padding dilation\" or \"sgemm M N K\" ->\n"
+          "               \"<seconds per call> <calls>\"; \"quit\")\n"
+          "threads: OMP_NUM_THREADS\n");
+      return 0;
+    }
+    if (argc > 2 || (argc == 2 && option != "--serve"))
+      throw std::invalid_argument("unknown option \"" + (argc > 2 ? std::string(argv[2]) : option) +
+                                  "\" (--help lists them)");
+    if (option == "--serve") return serve();
     return table();
   } catch (const std::exception& error) {
     std::fprintf(stderr, "wise_bench_conv: %s\n", error.what());

@@ -410,7 +410,17 @@ int main(int argc, char** argv) {
     bool serving = false, small = false;
     for (int i = 1; i < argc; ++i) {
       const std::string option = argv[i];
-      if (option == "--serve") serving = true;
+      if (option == "--help" || option == "-h") {
+        std::printf(
+            "usage: wise_bench_kernels [--device cpu|cuda] [--small] [--serve]\n"
+            "  --device D   where the kernels run (default cpu)\n"
+            "  --small      the table at small sizes (a smoke run, seconds)\n"
+            "  --serve      answer timing requests on stdin (benchmarks/kernels_vs_torch.py's protocol:\n"
+            "               \"<case> <sizes...>\" -> \"<seconds per call> <calls> <digest...>\"; see the source)\n"
+            "default: the table of RoIAlign, NMS, box IoU, peak stimulation, mask IoU and mask pasting at\n"
+            "issue 13's sizes, in milliseconds per call; threads: OMP_NUM_THREADS\n");
+        return 0;
+      } else if (option == "--serve") serving = true;
       else if (option == "--small") small = true;
       else if (option == "--device" && i + 1 < argc) {
         const std::string device = argv[++i];
@@ -418,7 +428,7 @@ int main(int argc, char** argv) {
         g_device = device == "cuda" ? Device::cuda : Device::cpu;
         k::require_device(g_device, "wise_bench_kernels --device");
       } else {
-        throw Error("unknown option \"" + option + "\" (--device cpu|cuda, --serve, --small)");
+        throw Error("unknown option \"" + option + "\" (--help lists them)");
       }
     }
     return serving ? serve() : table(small);

@@ -22,6 +22,7 @@
 // apps/bench/timing.h (a warm-up call, then calls until 0.1 s, at least 2).
 #include <chrono>
 #include <cstdio>
+#include <cstdlib>
 #include <string>
 #include <vector>
 
@@ -41,11 +42,26 @@ struct Options {
   int64_t height = 512, width = 512;
 };
 
+void print_usage(std::FILE* stream) {
+  std::fprintf(stream,
+               "usage: wise_bench_maskrcnn [--mode train|infer|baseline|sgemm] [--height H] [--width W]\n"
+               "  --mode M     train: one training iteration (forward, backward, SGD step) on one image;\n"
+               "               infer: one inference; baseline: the runtime's own peak memory; sgemm: the\n"
+               "               machine's 1024^3 sgemm probe (default train)\n"
+               "  --height H   the image's height in pixels, >= 32 (default 512)\n"
+               "  --width W    the image's width in pixels, >= 32 (default 512)\n"
+               "prints \"stages ...\" (seconds per call, train only), then \"<seconds per call> <calls>\n"
+               "<peak RSS KiB>\"; threads: OMP_NUM_THREADS. benchmarks/maskrcnn_vs_torchvision.py drives it.\n");
+}
+
 Options parse(int argc, char** argv) {
   Options options;
   apps::CommandLine args(argc, argv);
   while (args.next()) {
-    if (args.is("--mode")) options.mode = args.value();
+    if (args.is("--help") || args.is("-h")) {
+      print_usage(stdout);
+      std::exit(0);
+    } else if (args.is("--mode")) options.mode = args.value();
     else if (args.is("--height")) options.height = args.integer(32);
     else if (args.is("--width")) options.width = args.integer(32);
     else args.unknown();

@@ -16,6 +16,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstring>
 #include <filesystem>
@@ -307,7 +308,7 @@ TEST_F(ClassifierApp, TrainPrmPseudoMasksWithClassMapWeightingAndNms) {
   ASSERT_TRUE(exited_with(run_app(arguments, scratch.file("prm.txt")), 0)) << read_file(scratch.file("prm.txt"));
   const std::string output = read_file(scratch.file("prm.txt"));
   EXPECT_NE(output.find("pseudo masks (best by class_map, seed 0, scored by class_map): "), std::string::npos) << output;
-  EXPECT_NE(output.find(" suppressed); against"), std::string::npos) << output;
+  EXPECT_NE(output.find(" suppressed, 0 scored below 0); against"), std::string::npos) << output;
   const data::Dataset pseudo = data::read_coco_dataset(out + "/pseudo_masks-best.json");
   ASSERT_FALSE(pseudo.annotations.empty()) << output;
   std::map<std::pair<int64_t, int64_t>, std::vector<const data::Annotation*>> by_image_and_class;
@@ -322,6 +323,30 @@ TEST_F(ClassifierApp, TrainPrmPseudoMasksWithClassMapWeightingAndNms) {
       }
     }
   }
+  // --pseudo-min-score on the same run (--resume: the same model): exactly the scored masks
+  // at or above it are kept, the rest counted.
+  const data::Dataset train = data::read_coco_dataset(*dataset_ + "/annotations/train.json");
+  const std::vector<data::Detection> all = data::read_coco_results(out + "/pseudo_masks-best-results.json", train);
+  ASSERT_EQ(all.size(), pseudo.annotations.size());
+  std::vector<float> scores;
+  for (const data::Detection& detection : all) scores.push_back(detection.score);
+  std::sort(scores.begin(), scores.end());
+  const float threshold = scores[scores.size() / 2];
+  const auto at_least = [&](float score) { return score >= threshold; };
+  const int64_t kept = std::count_if(scores.begin(), scores.end(), at_least);
+  std::vector<std::string> thresholded = arguments;
+  for (const char* extra : {"--resume", "--pseudo-min-score"}) thresholded.push_back(extra);
+  thresholded.push_back(std::to_string(threshold));
+  ASSERT_TRUE(exited_with(run_app(thresholded, scratch.file("min.txt")), 0)) << read_file(scratch.file("min.txt"));
+  const std::vector<data::Detection> high = data::read_coco_results(out + "/pseudo_masks-best-results.json", train);
+  EXPECT_EQ(static_cast<int64_t>(high.size()), kept);
+  for (const data::Detection& detection : high) EXPECT_GE(detection.score, threshold);
+  EXPECT_EQ(static_cast<int64_t>(data::read_coco_dataset(out + "/pseudo_masks-best.json").annotations.size()), kept);
+  EXPECT_NE(read_file(scratch.file("min.txt")).find(std::to_string(static_cast<long long>(all.size()) - kept) +
+                                                    " scored below "),
+            std::string::npos)
+      << read_file(scratch.file("min.txt"));
+
   arguments[arguments.size() - 7] = "by_size";  // the weighting's value
   EXPECT_TRUE(exited_with(run_app(arguments, scratch.file("bad.txt")), 2)) << read_file(scratch.file("bad.txt"));
   EXPECT_NE(read_file(scratch.file("bad.txt")).find("pseudo-mask weighting 'by_size'"), std::string::npos)
