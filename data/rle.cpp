@@ -1,6 +1,7 @@
 // RLE encode/decode and pycocotools' compressed string form (see rle.h).
 #include "data/rle.h"
 
+#include <algorithm>
 #include <stdexcept>
 
 namespace wise::data {
@@ -74,6 +75,30 @@ std::vector<uint8_t> rle_decode(const Rle& rle) {
   std::vector<uint8_t> mask(static_cast<std::size_t>(rle.height * rle.width));
   rle_decode(rle, mask.data());
   return mask;
+}
+
+uint64_t rle_to_bits(const Rle& rle, uint64_t* words) {
+  rle_check(rle, "rle_to_bits");
+  const int64_t word_count = (rle.height * rle.width + 63) / 64;
+  std::fill(words, words + word_count, uint64_t{0});
+  uint64_t area = 0;
+  int64_t position = 0;
+  for (std::size_t i = 0; i < rle.counts.size(); ++i) {
+    int64_t begin = position;
+    const int64_t end = position + rle.counts[i];
+    if (i % 2 == 1) {  // odd runs are ones: set bits [begin, end), whole words where it can
+      area += rle.counts[i];
+      while (begin < end) {
+        const int64_t bit = begin & 63;
+        const int64_t take = std::min<int64_t>(64 - bit, end - begin);
+        const uint64_t ones = take == 64 ? ~uint64_t{0} : ((uint64_t{1} << take) - 1);
+        words[begin >> 6] |= ones << bit;
+        begin += take;
+      }
+    }
+    position = end;
+  }
+  return area;
 }
 
 uint64_t rle_area(const Rle& rle) {

@@ -36,6 +36,13 @@ Rle rle_empty(int64_t height, int64_t width);
 void rle_decode(const Rle& rle, uint8_t* mask);
 std::vector<uint8_t> rle_decode(const Rle& rle);
 
+// The mask as bits in the runs' own (column-major) order: pixel p = x * height + y is bit
+// p % 64 of words[p / 64]; writes all ceil(height * width / 64) words, the last word's
+// tail zero, and returns the foreground count. A walk over runs, whole words at a time:
+// no transpose, so mask IoU (nn/masks.h, which any one pixel order serves) reads RLE
+// masks for the cost of their runs rather than of their pixels. Throws as rle_decode.
+uint64_t rle_to_bits(const Rle& rle, uint64_t* words);
+
 // Foreground pixel count (pycocotools' maskUtils.area).
 uint64_t rle_area(const Rle& rle);
 // Tight box [x, y, w, h] of the foreground in pixels, pycocotools' maskUtils.toBbox

@@ -25,30 +25,10 @@ int64_t packed_area(const PackedMask& mask) {
   return area;
 }
 
-namespace {
-
-// Sets bits [begin, end) of `words`, whole words at a time where it can.
-void set_bit_range(uint64_t* words, int64_t begin, int64_t end) {
-  while (begin < end) {
-    const int64_t bit = begin & 63;
-    const int64_t take = std::min<int64_t>(64 - bit, end - begin);
-    const uint64_t ones = take == 64 ? ~uint64_t{0} : ((uint64_t{1} << take) - 1);
-    words[begin >> 6] |= ones << bit;
-    begin += take;
-  }
-}
-
-}  // namespace
-
 PackedMask packed_from_rle(const data::Rle& rle) {
   data::rle_check(rle, "packed_from_rle");
   PackedMask mask = packed_empty(rle.height, rle.width);
-  int64_t position = 0;
-  for (size_t i = 0; i < rle.counts.size(); ++i) {
-    const int64_t next = position + rle.counts[i];
-    if (i % 2 == 1) set_bit_range(mask.words.data(), position, next);  // odd runs are ones
-    position = next;
-  }
+  data::rle_to_bits(rle, mask.words.data());
   return mask;
 }
 

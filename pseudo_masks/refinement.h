@@ -12,8 +12,9 @@
 //                equals, in list order: the higher objectness); if IoU(mask(d), G*) > 0,
 //                mask(d) = G* and box(d) = G*'s box, else d is kept as it was (an empty
 //                predicted mask, or one no candidate overlaps)
-// Scores, classes and the order of the detections never change. IoU is nn/masks.h's, the
-// project's one mask IoU (pycocotools' maskUtils.iou).
+// Scores, classes and the order of the detections never change. IoU is the project's one
+// mask IoU (kernels/mask_ops.h's counts and division: pycocotools' maskUtils.iou), its
+// intersection read over only the words both masks' foregrounds span (refinement.cpp).
 #pragma once
 
 #include <cstdint>

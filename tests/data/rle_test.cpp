@@ -42,6 +42,39 @@ TEST(Rle, RandomMasksRoundTripThroughTheCompressedString) {
   }
 }
 
+// rle_to_bits against the row-major pixels the masks were made from, bit by bit: pixel
+// (y, x) is bit p % 64 of word p / 64 with p = x * height + y; the tail of the last word
+// is zero; the count is the foreground's. Sizes include exact multiples of 64 and runs
+// longer than a word (the dense masks), and stale words are overwritten.
+TEST(Rle, BitsFollowTheColumnMajorOrder) {
+  std::mt19937 rng(11);
+  for (int trial = 0; trial < 60; ++trial) {
+    const int64_t height = trial == 0 ? 8 : 1 + rng() % 70, width = trial == 0 ? 16 : 1 + rng() % 70;
+    std::vector<uint8_t> mask(static_cast<size_t>(height * width));
+    const unsigned density = rng() % 5;  // 0: empty ... 4: full
+    for (auto& value : mask) value = (rng() % 4) < density ? 1 : 0;
+    const int64_t words = (height * width + 63) / 64;
+    std::vector<uint64_t> bits(static_cast<size_t>(words) + 1, ~uint64_t{0});  // one guard word
+    const uint64_t area = rle_to_bits(rle_encode(mask, height, width), bits.data());
+    uint64_t expected_area = 0;
+    for (int64_t y = 0; y < height; ++y) {
+      for (int64_t x = 0; x < width; ++x) {
+        const int64_t p = x * height + y;
+        const bool bit = (bits[static_cast<size_t>(p / 64)] >> (p % 64)) & 1;
+        ASSERT_EQ(bit, mask[static_cast<size_t>(y * width + x)] != 0) << "trial " << trial << " (" << y << ", " << x << ")";
+        expected_area += mask[static_cast<size_t>(y * width + x)];
+      }
+    }
+    for (int64_t p = height * width; p < words * 64; ++p)
+      ASSERT_EQ((bits[static_cast<size_t>(p / 64)] >> (p % 64)) & 1, 0u) << "trial " << trial << ": tail bit " << p;
+    EXPECT_EQ(bits[static_cast<size_t>(words)], ~uint64_t{0}) << "trial " << trial << ": wrote past the last word";
+    EXPECT_EQ(area, expected_area) << "trial " << trial;
+  }
+  Rle short_runs{3, 3, {2, 2}};
+  std::vector<uint64_t> one(1);
+  EXPECT_THROW(rle_to_bits(short_runs, one.data()), std::invalid_argument);
+}
+
 TEST(Rle, EmptyMaskHasZeroBoxAndArea) {
   const Rle rle = rle_empty(5, 7);
   EXPECT_EQ(rle_area(rle), 0u);
