@@ -19,6 +19,7 @@
 #include <vector>
 
 #include "apps/command_line.h"
+#include "apps/job.h"
 #include "train/classifier_training.h"
 
 #ifdef _OPENMP
@@ -182,20 +183,26 @@ int main(int argc, char** argv) {
     return 2;
   }
   try {
+    // Under mpirun, one rank of a data-parallel job (rank 0 prints and writes).
+    distributed::Session session(&argc, &argv);
+    apps::speak_for_job(session);
+    const bool lead = session.rank() == 0;
     int threads = 1;
 #ifdef _OPENMP
     if (command_line.threads > 0) omp_set_num_threads(command_line.threads);
     threads = omp_get_max_threads();
 #endif
-    const ClassifierTrainingOptions& options = command_line.options;
-    std::printf("train_classifier: ResNet-%d x%g (%s), %lld iterations of %lld images, %s lr %g, %d threads\n",
+    ClassifierTrainingOptions& options = command_line.options;
+    options.communicator = &session.communicator();
+    if (!lead) options.progress_stream = nullptr;
+    std::printf("train_classifier: ResNet-%d x%g (%s), %lld iterations of %lld images, %s lr %g, %d threads%s\n",
                 options.depth, options.width_multiplier, normalization_name(options.norm),
                 static_cast<long long>(options.iterations), static_cast<long long>(options.batch_size),
-                optimizer_name(options.optimizer), options.base_lr, threads);
+                optimizer_name(options.optimizer), options.base_lr, threads, apps::job_text(session).c_str());
     std::fflush(stdout);
     const ClassifierTrainingResult result = train_multilabel_classifier(options);
     if (result.outcome.status != TrainingOutcome::Status::completed) {
-      std::fprintf(stderr, "train_classifier: %s\n", result.outcome.message.c_str());
+      if (lead) std::fprintf(stderr, "train_classifier: %s\n", result.outcome.message.c_str());
       return result.outcome.exit_code();
     }
     std::printf("train_classifier: %s (%lld train images, %lld batches per epoch)\n",

@@ -22,6 +22,7 @@
 #include <vector>
 
 #include "apps/command_line.h"
+#include "apps/job.h"
 #include "train/mask_rcnn_training.h"
 
 #ifdef _OPENMP
@@ -272,22 +273,28 @@ int main(int argc, char** argv) {
     return 2;
   }
   try {
+    // Under mpirun, one rank of a data-parallel job (rank 0 prints and writes).
+    distributed::Session session(&argc, &argv);
+    apps::speak_for_job(session);
+    const bool lead = session.rank() == 0;
     int threads = 1;
 #ifdef _OPENMP
     if (command_line.threads > 0) omp_set_num_threads(command_line.threads);
     threads = omp_get_max_threads();
 #endif
-    const MaskRcnnTrainingOptions& options = command_line.options;
+    MaskRcnnTrainingOptions& options = command_line.options;
+    options.communicator = &session.communicator();
+    if (!lead) options.progress_stream = nullptr;
     std::printf("train_maskrcnn: Mask R-CNN on ResNet-%d x%g FPN %lld (%s), %lld iterations of %lld images, "
-                "sgd lr %g, %d threads%s\n",
+                "sgd lr %g, %d threads%s%s\n",
                 options.depth, options.width_multiplier, static_cast<long long>(options.fpn_channels),
                 normalization_name(options.norm), static_cast<long long>(options.iterations),
-                static_cast<long long>(options.batch_size), options.base_lr, threads,
+                static_cast<long long>(options.batch_size), options.base_lr, threads, apps::job_text(session).c_str(),
                 options.train_annotations.empty() ? "" : (", masks from " + options.train_annotations).c_str());
     std::fflush(stdout);
     const MaskRcnnTrainingResult result = train_mask_rcnn(options);
     if (result.outcome.status != TrainingOutcome::Status::completed) {
-      std::fprintf(stderr, "train_maskrcnn: %s\n", result.outcome.message.c_str());
+      if (lead) std::fprintf(stderr, "train_maskrcnn: %s\n", result.outcome.message.c_str());
       return result.outcome.exit_code();
     }
     std::printf("train_maskrcnn: %s (%lld train images, %lld instances, %lld batches per epoch; %.0f s)\n",

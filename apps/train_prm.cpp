@@ -16,6 +16,7 @@
 #include <string>
 
 #include "apps/command_line.h"
+#include "apps/job.h"
 #include "train/prm_training.h"
 
 #ifdef _OPENMP
@@ -223,26 +224,32 @@ int main(int argc, char** argv) {
     return 2;
   }
   try {
+    // Under mpirun, one rank of a data-parallel job (rank 0 prints and writes).
+    distributed::Session session(&argc, &argv);
+    apps::speak_for_job(session);
+    const bool lead = session.rank() == 0;
     int threads = 1;
 #ifdef _OPENMP
     if (command_line.threads > 0) omp_set_num_threads(command_line.threads);
     threads = omp_get_max_threads();
 #endif
     PrmTrainingOptions& options = command_line.options;
+    options.communicator = &session.communicator();
+    if (!lead) options.progress_stream = nullptr;
     if (options.pseudo_masks.proposals.cache.empty() && options.pseudo_masks.proposals.precomputed.empty())
       options.pseudo_masks.proposals.cache = options.out_dir + "/proposals";
     // One cache serves both splits: its file names carry the image's pixels.
     if (options.prm_baseline.proposals.precomputed.empty())
       options.prm_baseline.proposals.cache =
           options.pseudo_masks.proposals.cache.empty() ? options.out_dir + "/proposals" : options.pseudo_masks.proposals.cache;
-    std::printf("train_prm: PRM on ResNet-%d x%g (%s, output stride %d), %lld iterations of %lld images, %s lr %g, %d threads\n",
+    std::printf("train_prm: PRM on ResNet-%d x%g (%s, output stride %d), %lld iterations of %lld images, %s lr %g, %d threads%s\n",
                 options.depth, options.width_multiplier, normalization_name(options.norm), options.output_stride,
                 static_cast<long long>(options.iterations), static_cast<long long>(options.batch_size),
-                optimizer_name(options.optimizer), options.base_lr, threads);
+                optimizer_name(options.optimizer), options.base_lr, threads, apps::job_text(session).c_str());
     std::fflush(stdout);
     const PrmTrainingResult result = train_prm(options);
     if (result.outcome.status != TrainingOutcome::Status::completed) {
-      std::fprintf(stderr, "train_prm: %s\n", result.outcome.message.c_str());
+      if (lead) std::fprintf(stderr, "train_prm: %s\n", result.outcome.message.c_str());
       return result.outcome.exit_code();
     }
     std::printf("train_prm: %s (%lld train images, %lld batches per epoch)\n", result.outcome.message.c_str(),

@@ -22,6 +22,7 @@ packages=(
   libdnnl-dev                           # oneDNN: CPU convolution and GEMM
   libthrust-dev                         # Thrust for CPU builds without the CUDA toolkit
   clang-14 libclang-rt-14-dev           # the libFuzzer target
+  libopenmpi-dev openmpi-bin            # data-parallel training across processes (mpirun)
 )
 if [[ "${1:-}" == "--peer" ]]; then
   packages+=(python3-torch python3-torchvision libopenblas-openmp-dev)

@@ -16,6 +16,7 @@
 #include "nn/ensure.h"
 #include "nn/losses.h"
 #include "nn/state_dict.h"
+#include "train/data_parallel.h"
 #include "train/jsonl_log.h"
 #include "train/solver.h"
 #include "train/weak_data.h"
@@ -171,7 +172,8 @@ ClassifierTrainingResult train_multilabel_classifier(const ClassifierTrainingOpt
 
   IterationBatches batches = training_batches(
       train, options.data_dir, options.batch_size, options.seed, options.num_workers,
-      weak_training_augmentation(options.flip_probability, options.jitter, options.image_size));
+      weak_training_augmentation(options.flip_probability, options.jitter, options.image_size),
+      options.communicator);
   const int64_t train_images = static_cast<int64_t>(train.dataset.images.size());
 
   ClassifierTrainingResult result;
@@ -189,6 +191,7 @@ ClassifierTrainingResult train_multilabel_classifier(const ClassifierTrainingOpt
   loop.config_json = config_json(options, schedule_options, num_classes, train_images);
   loop.config_may_differ = {"train"};
   loop.progress_stream = options.progress_stream;
+  loop.communicator = options.communicator;
 
   Tensor loss, d_logits;
   const Tensor d_loss = Tensor::from_vector<float>({1}, {1.0f}).to(options.device);
@@ -211,11 +214,10 @@ ClassifierTrainingResult train_multilabel_classifier(const ClassifierTrainingOpt
                       {{"accuracy", accuracy}, {"epoch", static_cast<double>(batch.epoch)}}};
   };
   result.outcome = run_training_loop(state, schedule, loop, step);
-  if (!options.export_body.empty() && result.outcome.status == TrainingOutcome::Status::completed) {
-    export_body(parameters, options.export_body);
-  }
+  const bool finish = leads_job(options.communicator) && result.outcome.status == TrainingOutcome::Status::completed;
+  if (!options.export_body.empty() && finish) export_body(parameters, options.export_body);
 
-  if (options.validate && result.outcome.status == TrainingOutcome::Status::completed) {
+  if (options.validate && finish) {
     result.validation = validate(model, val, options);
     result.validated = true;
     log_validation((fs::path(options.out_dir) / "log.jsonl").string(), result.outcome.iteration, result.validation);

@@ -12,6 +12,7 @@
 
 #include "data/coco.h"
 #include "nn/lr_schedule.h"
+#include "train/data_parallel.h"
 #include "train/detection_results.h"
 #include "train/jsonl_log.h"
 #include "train/split_images.h"
@@ -253,7 +254,7 @@ MaskRcnnTrainingResult train_mask_rcnn(const MaskRcnnTrainingOptions& options) {
   WISE_CHECK(train_images >= options.batch_size, options.data_dir, ": ", train_images,
              " training images, fewer than one batch of ", options.batch_size);
   data::LoaderOptions loader_options;
-  loader_options.batch_size = options.batch_size;
+  shard_global_batch(loader_options, options.batch_size, options.communicator);
   loader_options.drop_last = true;
   loader_options.seed = options.seed;
   loader_options.num_workers = options.num_workers;
@@ -277,6 +278,7 @@ MaskRcnnTrainingResult train_mask_rcnn(const MaskRcnnTrainingOptions& options) {
   loop.config_json = config_json(options, schedule_options, train.dataset.categories, train_images);
   loop.config_may_differ = {"train"};
   loop.progress_stream = options.progress_stream;
+  loop.communicator = options.communicator;
   loop.validate_every = options.val_every;
   loop.validate = [&](int64_t) { return voc_metrics(validate_mask_rcnn(model, val, options.val_limit, options, "")); };
 
@@ -285,9 +287,11 @@ MaskRcnnTrainingResult train_mask_rcnn(const MaskRcnnTrainingOptions& options) {
     const data::InstanceBatch batch = batches.at(iteration);
     std::vector<DetectionTarget> targets;
     for (const data::InstanceTarget& target : batch.targets) targets.push_back(device_target(target, options.device));
-    // The RPN's and RoI heads' samples: a stream of their own per iteration (2^40
-    // positions each, far more than a step draws), so a resumed run draws the same.
-    Generator sampling{options.seed + 1, static_cast<uint64_t>(iteration) << 40};
+    // The RPN's and RoI heads' samples: a stream of their own per iteration and rank
+    // (2^40 positions each iteration, 2^32 of them each rank's: far more than a step
+    // draws), so a resumed run draws the same and ranks do not draw alike.
+    const uint64_t rank = options.communicator ? static_cast<uint64_t>(options.communicator->rank()) : 0;
+    Generator sampling{options.seed + 1, (static_cast<uint64_t>(iteration) << 40) + (rank << 32)};
     const MaskRcnnLosses& losses =
         model.forward_training(image_batch(batch.images, batch.geometry, options.device), targets, sampling);
     model.backward();
@@ -302,7 +306,8 @@ MaskRcnnTrainingResult train_mask_rcnn(const MaskRcnnTrainingOptions& options) {
   result.outcome = run_training_loop(state, schedule, loop, step);
   result.train_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
 
-  if (options.validate && result.outcome.status == TrainingOutcome::Status::completed) {
+  if (options.validate && leads_job(options.communicator) &&
+      result.outcome.status == TrainingOutcome::Status::completed) {
     result.validation =
         validate_mask_rcnn(model, val, 0, options, (fs::path(options.out_dir) / "detections-val.json").string());
     result.validated = true;

@@ -91,6 +91,10 @@ struct MaskRcnnTrainingOptions {
 
   Device device = Device::cpu;
   std::ostream* progress_stream = &std::cerr;
+  // The job's processes (train/data_parallel.h): null, this process alone. With several,
+  // batch_size is the global batch (each rank reads batch_size / W of it), and rank 0
+  // alone writes files and runs what follows training.
+  distributed::Communicator* communicator = nullptr;
 };
 
 // The `paper` preset (WISE's Mask R-CNN, maskrcnn-benchmark's R50-FPN schedule): lr

@@ -11,6 +11,7 @@
 
 #include "nn/ensure.h"
 #include "nn/lr_schedule.h"
+#include "train/data_parallel.h"
 #include "train/jsonl_log.h"
 #include "train/weak_data.h"
 
@@ -223,7 +224,8 @@ PrmTrainingResult train_prm(const PrmTrainingOptions& options) {
 
   IterationBatches batches = training_batches(
       train, options.data_dir, options.batch_size, options.seed, options.num_workers,
-      weak_training_augmentation(options.flip_probability, options.jitter, options.image_size));
+      weak_training_augmentation(options.flip_probability, options.jitter, options.image_size),
+      options.communicator);
   const int64_t train_images = static_cast<int64_t>(train.dataset.images.size());
 
   PrmTrainingResult result;
@@ -241,6 +243,7 @@ PrmTrainingResult train_prm(const PrmTrainingOptions& options) {
   loop.config_json = config_json(options, schedule_options, num_classes, train_images);
   loop.config_may_differ = {"train"};
   loop.progress_stream = options.progress_stream;
+  loop.communicator = options.communicator;
 
   const StepFunction step = [&](int64_t iteration) {
     const data::WeakBatch batch = batches.at(iteration);
@@ -258,13 +261,15 @@ PrmTrainingResult train_prm(const PrmTrainingOptions& options) {
                       {{"accuracy", accuracy}, {"epoch", static_cast<double>(batch.epoch)}}};
   };
   result.outcome = run_training_loop(state, schedule, loop, step);
+  // What follows training (validation, pseudo masks, figures, the baseline): rank 0's.
+  const bool finish = leads_job(options.communicator) && result.outcome.status == TrainingOutcome::Status::completed;
 
-  if (options.validate && result.outcome.status == TrainingOutcome::Status::completed) {
+  if (options.validate && finish) {
     result.validation = validate(model, val, options);
     result.validated = true;
     log_validation((fs::path(options.out_dir) / "log.jsonl").string(), result.outcome.iteration, result.validation);
   }
-  if (options.pseudo_masks.enabled && result.outcome.status == TrainingOutcome::Status::completed) {
+  if (options.pseudo_masks.enabled && finish) {
     PseudoMaskStepOptions pseudo = options.pseudo_masks;
     pseudo.device = options.device;
     pseudo.peaks = options.peaks;  // one peak rule for val and pseudo masks
@@ -274,7 +279,7 @@ PrmTrainingResult train_prm(const PrmTrainingOptions& options) {
                                             (out / (stem + "-results.json")).string());
     result.made_pseudo_masks = true;
   }
-  if (options.figures.count > 0 && result.outcome.status == TrainingOutcome::Status::completed) {
+  if (options.figures.count > 0 && finish) {
     FigureStepOptions figures = options.figures;
     figures.selection = options.pseudo_masks.selection;
     figures.proposals = options.pseudo_masks.proposals;
@@ -282,7 +287,7 @@ PrmTrainingResult train_prm(const PrmTrainingOptions& options) {
     figures.device = options.device;
     result.figures = make_figures(model, train, figures, (fs::path(options.out_dir) / "figures").string());
   }
-  if (options.prm_baseline.enabled && result.outcome.status == TrainingOutcome::Status::completed) {
+  if (options.prm_baseline.enabled && finish) {
     PrmBaselineStepOptions baseline = options.prm_baseline;
     baseline.device = options.device;
     result.prm_baseline =

@@ -105,6 +105,10 @@ struct PrmTrainingOptions {
 
   Device device = Device::cpu;
   std::ostream* progress_stream = &std::cerr;  // nullptr: silent
+  // The job's processes (train/data_parallel.h): null, this process alone. With several,
+  // batch_size is the global batch (each rank reads batch_size / W of it), and rank 0
+  // alone writes files and runs what follows training.
+  distributed::Communicator* communicator = nullptr;
 };
 
 struct PrmValidation {

@@ -6,6 +6,9 @@
 #include <filesystem>
 #include <ostream>
 
+#include <nlohmann/json.hpp>
+
+#include "train/data_parallel.h"
 #include "train/jsonl_log.h"
 
 namespace wise {
@@ -104,32 +107,60 @@ void prepare_out_dir(const std::string& out_dir, std::ostream& notes) {
   }
 }
 
+// The run's configuration as checkpoints record it: the trainer's, and for a job of
+// W > 1 processes {"data_parallel": {"world_size": W}} beside it (a single process adds
+// nothing, so its checkpoints read as they always did).
+std::string job_config(const std::string& config_json, int world_size) {
+  if (world_size == 1) return config_json;
+  nlohmann::json config = nlohmann::json::parse(config_json);
+  WISE_CHECK(config.is_object(), "training loop: config_json must be a JSON object, got ", config_json);
+  config["data_parallel"] = {{"world_size", world_size}};
+  return config.dump();
+}
+
 // Where to start: a fresh run (an out_dir without checkpoints), or, with resume, the
 // newest intact checkpoint, which restores `state` and sets the outcome's start
-// iteration and last checkpoint. Returns the log, kept up to the start iteration.
-JsonlLog start_or_resume(TrainingState& state, const TrainingLoopOptions& options, const std::string& log_path,
-                         std::ostream& notes, TrainingOutcome& outcome) {
+// iteration and last checkpoint. Returns the log, kept up to the start iteration (rank 0
+// of a job only: the others return none).
+std::optional<JsonlLog> start_or_resume(TrainingState& state, const TrainingLoopOptions& options,
+                                        const std::string& config, bool lead, const std::string& log_path,
+                                        std::ostream& notes, TrainingOutcome& outcome) {
   const std::string& out_dir = options.out_dir;
+  auto fresh_log = [&]() -> std::optional<JsonlLog> {
+    if (!lead) return std::nullopt;
+    return JsonlLog::create(log_path);
+  };
   if (!options.resume) {
     const auto existing = list_checkpoints(out_dir);
     WISE_CHECK(existing.empty(), out_dir, ": already holds checkpoints (newest: ", existing.back().second,
                "); resume to continue that run, or choose another output directory");
-    return JsonlLog::create(log_path);
+    return fresh_log();
   }
   const auto latest = find_latest_checkpoint(out_dir, notes);
   if (!latest) {
     notes << "wise: no checkpoint to resume from in " << out_dir << "; starting at iteration 0\n";
-    return JsonlLog::create(log_path);
+    return fresh_log();
   }
-  const CheckpointInfo info = load_checkpoint(*latest, state, options.config_json, options.config_may_differ);
+  CheckpointInfo info;
+  try {
+    info = load_checkpoint(*latest, state, config, options.config_may_differ);
+  } catch (const ConfigMismatchError& mismatch) {
+    if (mismatch.field() != "data_parallel.world_size") throw;
+    const int world = options.communicator ? options.communicator->world_size() : 1;
+    throw ConfigMismatchError(
+        concat(*latest, ": written by a job of a different number of processes than this one (", world,
+               "); resume it with the number it was written with (mpirun -np N; no mpirun for 1): each rank's "
+               "shard of the global batch depends on it. (", mismatch.what(), ")"),
+        mismatch.field());
+  }
   WISE_CHECK(info.iteration <= options.total_iterations, *latest, ": the checkpoint is at iteration ",
              info.iteration, ", past total_iterations = ", options.total_iterations);
   outcome.start_iteration = info.iteration;
   outcome.last_checkpoint = *latest;
-  JsonlLog log = JsonlLog::resume(log_path, info.iteration);
   notes << "wise: resumed from " << *latest << " (iteration " << info.iteration << " of "
         << options.total_iterations << ")\n";
-  return log;
+  if (!lead) return std::nullopt;
+  return JsonlLog::resume(log_path, info.iteration);
 }
 
 ProgressOptions progress_options_of(const TrainingLoopOptions& options) {
@@ -147,13 +178,34 @@ struct CheckedStep {
   double loss = 0.0;           // the logged total (total_loss)
   std::optional<double> norm;  // the gradient norm, when checked (and the loss was finite)
   bool finite = true;          // false: stop before the update
+  bool stop_requested = false; // a job of several ranks: a SIGINT/SIGTERM reached one of them
 };
+
+// A job of several ranks, after the local forward and backward: the gradients averaged,
+// and the loss terms, metrics and a stop request (a signal this rank has seen) in one
+// all-reduce of doubles, so every rank goes on with the same values and stops after the
+// same step.
+void reduce_over_ranks(TrainingState& state, distributed::Communicator& job, CheckedStep& checked) {
+  average_gradients(state.parameters, job);
+  std::vector<double> values;
+  for (const auto& term : checked.result.losses) values.push_back(term.second);
+  for (const auto& metric : checked.result.metrics) values.push_back(metric.second);
+  values.push_back(stop_signal != 0 ? 1.0 : 0.0);
+  average_scalars(values, job);
+  size_t i = 0;
+  for (auto& term : checked.result.losses) term.second = values[i++];
+  for (auto& metric : checked.result.metrics) metric.second = values[i++];
+  checked.stop_requested = values[i] > 0.0;
+}
 
 CheckedStep forward_backward(TrainingState& state, const TrainingLoopOptions& options, const StepFunction& step,
                              int64_t iteration) {
   CheckedStep checked;
   state.parameters.zero_gradients();
   checked.result = step(iteration);
+  if (options.communicator != nullptr && options.communicator->world_size() > 1) {
+    reduce_over_ranks(state, *options.communicator, checked);
+  }
   checked.loss = total_loss(checked.result.losses);
   if (!all_finite(checked.result.losses) || !std::isfinite(checked.loss)) {
     checked.finite = false;
@@ -187,7 +239,7 @@ bool checkpoint_due(const TrainingLoopOptions& options, int64_t completed, int s
 // Where a run reports: notes for the user, the JSONL log, the progress line.
 struct Reporting {
   std::ostream& notes;
-  JsonlLog& log;
+  JsonlLog* log;  // null on the ranks other than 0 of a job
   ProgressReporter& progress;
 };
 
@@ -200,7 +252,7 @@ TrainingOutcome stop_non_finite(Reporting& reporting, TrainingOutcome outcome, i
   record.add("step", failed_step).add("event", "non_finite");
   for (const auto& [name, value] : terms) record.add(name, value);
   if (norm) record.add("grad_norm", *norm);
-  reporting.log.write(record);
+  if (reporting.log) reporting.log->write(record);
   reporting.progress.finish();
   reporting.notes << "wise: " << outcome.message << "\n";
   return outcome;
@@ -242,19 +294,24 @@ TrainingOutcome run_training_loop(TrainingState& state, const LrSchedule& schedu
                                   const TrainingLoopOptions& options, const StepFunction& step) {
   check_options(options);
   WISE_CHECK(step != nullptr, "training loop: the step function is empty");
+  distributed::Communicator* job = options.communicator;
+  const int world = job ? job->world_size() : 1;
+  const bool lead = job == nullptr || job->rank() == 0;  // rank 0 writes and reports
   std::ostream null_stream(nullptr);  // discards everything
-  std::ostream& notes = options.progress_stream ? *options.progress_stream : null_stream;
+  std::ostream& notes = lead && options.progress_stream ? *options.progress_stream : null_stream;
   const std::function<double()> clock = options.clock ? options.clock : steady_seconds;
   const std::function<double()> wall_clock = options.wall_clock ? options.wall_clock : unix_seconds;
   prepare_out_dir(options.out_dir, notes);
 
   TrainingOutcome outcome;
-  JsonlLog log =
-      start_or_resume(state, options, (fs::path(options.out_dir) / "log.jsonl").string(), notes, outcome);
+  const std::string config = job_config(options.config_json, world);
+  std::optional<JsonlLog> log = start_or_resume(
+      state, options, config, lead, (fs::path(options.out_dir) / "log.jsonl").string(), notes, outcome);
+  if (world > 1) broadcast_parameters(state.parameters, *job);  // rank 0's model everywhere
   outcome.iteration = outcome.start_iteration;
   ProgressReporter progress(notes, options.total_iterations, outcome.start_iteration, progress_options_of(options),
                             clock);
-  Reporting reporting{notes, log, progress};
+  Reporting reporting{notes, log ? &*log : nullptr, progress};
   const StopSignalHandlers handlers(options.handle_signals);
   int64_t last_checked_step = outcome.start_iteration;  // parameters known finite here
 
@@ -268,21 +325,26 @@ TrainingOutcome run_training_loop(TrainingState& state, const LrSchedule& schedu
     }
     const double learning_rate = schedule.lr_at(iteration);
     state.optimizer.step(learning_rate);
+    if (world > 1) broadcast_buffers(state.parameters, *job);
     outcome.iteration = completed;
 
-    if (completed % options.log_every == 0 || completed == options.total_iterations) {
-      log.write(step_record(completed, learning_rate, checked, wall_clock()));
+    if (log && (completed % options.log_every == 0 || completed == options.total_iterations)) {
+      log->write(step_record(completed, learning_rate, checked, wall_clock()));
     }
     progress.update(completed, checked.loss, checked.result.losses);
-    if (options.validate && options.validate_every > 0 && completed % options.validate_every == 0 &&
+    if (log && options.validate && options.validate_every > 0 && completed % options.validate_every == 0 &&
         completed < options.total_iterations) {
       LogRecord record;
       record.add("step", completed).add("event", "validation");
       for (const auto& [name, value] : options.validate(completed)) record.add(name, value);
-      log.write(record);
+      log->write(record);
     }
 
-    const int signal_number = stop_signal;
+    // One process: the signal as it stands now. A job: the stop request every rank agreed
+    // on with this step's loss terms (a signal arriving since counts at the next step).
+    const int signal_number =
+        world == 1 ? static_cast<int>(stop_signal)
+                   : (checked.stop_requested ? (stop_signal != 0 ? static_cast<int>(stop_signal) : SIGTERM) : 0);
     if (checkpoint_due(options, completed, signal_number)) {
       // An update can overflow finite gradients into Inf: never save such parameters.
       if (!all_finite(state.parameters.all_values())) {
@@ -290,8 +352,8 @@ TrainingOutcome run_training_loop(TrainingState& state, const LrSchedule& schedu
                                non_finite_parameters_message(completed, last_checked_step, outcome.last_checkpoint));
       }
       last_checked_step = completed;
-      outcome.last_checkpoint =
-          save_checkpoint(options.out_dir, completed, state, options.config_json, options.keep_last);
+      outcome.last_checkpoint = lead ? save_checkpoint(options.out_dir, completed, state, config, options.keep_last)
+                                     : checkpoint_path(options.out_dir, completed);
       progress.message("wise: saved " + outcome.last_checkpoint);
     }
     if (signal_number != 0 && completed < options.total_iterations) {

@@ -61,6 +61,7 @@
 #include <string>
 #include <vector>
 
+#include "distributed/communicator.h"
 #include "nn/lr_schedule.h"
 #include "train/checkpoint.h"
 #include "train/nan_guard.h"
@@ -116,6 +117,19 @@ struct TrainingLoopOptions {
   // (the log's "time", seconds since the Unix epoch). Empty: the system's.
   std::function<double()> clock;
   std::function<double()> wall_clock;
+
+  // The job's processes (distributed/communicator.h, train/data_parallel.h); null or a
+  // world of one: this process alone. With W > 1 ranks, each step's gradients are
+  // averaged over the ranks before the NaN guard and the update, every parameter is
+  // broadcast from rank 0 at the start and the non-trainable ones (BatchNorm's running
+  // statistics) after each step, and the loss terms and metrics are averaged, so the
+  // NaN guard, the log and the progress line see the job's values. A SIGINT or SIGTERM
+  // on any rank stops every rank after the same step (the stop request travels with the
+  // loss terms). Rank 0 alone writes the checkpoints, the log, progress and notes, and
+  // runs `validate`. The world size is part of the configuration ("data_parallel.
+  // world_size" when W > 1): a checkpoint resumes only at the world size that wrote it,
+  // and a mismatch is an error saying so.
+  distributed::Communicator* communicator = nullptr;
 };
 
 struct TrainingOutcome {

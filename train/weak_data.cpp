@@ -8,6 +8,7 @@
 
 #include "data/coco.h"
 #include "kernels/check.h"
+#include "train/data_parallel.h"
 
 namespace wise {
 
@@ -49,12 +50,13 @@ data::AugmentOptions weak_validation_augmentation(int64_t image_size) {
 }
 
 IterationBatches training_batches(const DatasetSplit& split, const std::string& data_dir, int64_t batch_size,
-                                  uint64_t seed, int num_workers, const data::AugmentOptions& augment) {
+                                  uint64_t seed, int num_workers, const data::AugmentOptions& augment,
+                                  const distributed::Communicator* job) {
   const int64_t images = static_cast<int64_t>(split.dataset.images.size());
   WISE_CHECK(images >= batch_size, data_dir, ": the train split has ", images, " images, fewer than one batch of ",
              batch_size);
   data::LoaderOptions options;
-  options.batch_size = batch_size;
+  shard_global_batch(options, batch_size, job);
   options.shuffle = true;
   options.drop_last = true;
   options.seed = seed;

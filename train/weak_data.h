@@ -11,6 +11,7 @@
 #include "data/dataset.h"
 #include "data/loader.h"
 #include "data/transforms.h"
+#include "distributed/communicator.h"
 #include "kernels/check.h"
 
 namespace wise {
@@ -72,7 +73,10 @@ using IterationBatches = LoaderIterations<data::WeakLoader, data::WeakSource, da
 // The training batches of a split: shuffled by `seed`, full batches only (BN's
 // statistics and the step's cost stay even), augmented by `augment`. A split smaller
 // than one batch is an error naming `data_dir`.
+// With a job of several processes (`job`), this rank's shard of each global batch of
+// batch_size images (train/data_parallel.h's shard_global_batch).
 IterationBatches training_batches(const DatasetSplit& split, const std::string& data_dir, int64_t batch_size,
-                                  uint64_t seed, int num_workers, const data::AugmentOptions& augment);
+                                  uint64_t seed, int num_workers, const data::AugmentOptions& augment,
+                                  const distributed::Communicator* job = nullptr);
 
 }  // namespace wise

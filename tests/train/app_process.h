@@ -61,6 +61,7 @@ class App {
   App& operator=(const App&) = delete;
 
   bool spawned() const { return spawned_; }
+  pid_t pid() const { return pid_; }
   bool running() const { return spawned_ && !waited_; }
   // True once the process has ended (collects its status).
   bool poll() {

@@ -1,0 +1,59 @@
+#include "distributed/session.h"
+
+#include <cstdlib>
+#include <string>
+
+#include "kernels/check.h"
+
+#ifdef WISE_HAVE_MPI
+#include "distributed/mpi_communicator.h"
+#endif
+
+namespace wise::distributed {
+
+#ifndef WISE_HAVE_MPI
+class MpiRuntime {};  // never made: the build has no MPI
+#endif
+
+bool built_with_mpi() {
+#ifdef WISE_HAVE_MPI
+  return true;
+#else
+  return false;
+#endif
+}
+
+int launcher_world_size() {
+  for (const char* name : {"OMPI_COMM_WORLD_SIZE", "PMI_SIZE"}) {
+    if (const char* value = std::getenv(name)) {
+      const int size = std::atoi(value);
+      return size > 0 ? size : 1;
+    }
+  }
+  return std::getenv("PMIX_RANK") != nullptr ? 1 : 0;
+}
+
+Session::Session(int* argc, char*** argv) {
+  const int launched = launcher_world_size();
+#ifdef WISE_HAVE_MPI
+  if (launched > 0) {
+    mpi_ = std::make_unique<MpiRuntime>(argc, argv);
+    communicator_ = mpi_world_communicator(*mpi_);
+    return;
+  }
+#else
+  (void)argc;
+  (void)argv;
+  WISE_CHECK(launched <= 1, "started as one of ", launched,
+             " processes, but this build has no MPI: each would train alone on all the data. Install "
+             "libopenmpi-dev (scripts/setup.sh) and re-configure (WISE_MPI=ON), or run one process");
+#endif
+  communicator_ = single_process_communicator();
+}
+
+Session::~Session() {
+  communicator_.reset();  // before MPI_Finalize
+  mpi_.reset();
+}
+
+}  // namespace wise::distributed
