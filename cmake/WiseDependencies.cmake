@@ -101,3 +101,22 @@ if(WISE_CUDA)
   # Never CUDA::cuda_driver: a stub makes it link here, and the binary then
   # fails to start on a machine without a driver.
 endif()
+
+# NCCL (WISE_NCCL): the wheel's header and library as an imported target. Its header is a
+# system include, so -Werror does not judge it.
+if(WISE_NCCL)
+  if(NOT WISE_CUDA OR NOT WISE_MPI)
+    message(FATAL_ERROR "wise: WISE_NCCL needs WISE_CUDA and WISE_MPI (NCCL's ranks meet through MPI)")
+  endif()
+  if(NOT EXISTS "${WISE_NCCL_ROOT}/include/nccl.h" OR NOT EXISTS "${WISE_NCCL_ROOT}/lib/libnccl.so.2")
+    message(FATAL_ERROR "wise: WISE_NCCL: no include/nccl.h and lib/libnccl.so.2 under ${WISE_NCCL_ROOT}; "
+                        "scripts/setup.sh fetches them (PyPI's nvidia-nccl-cu13), or set WISE_NCCL_ROOT")
+  endif()
+  add_library(wise_nccl SHARED IMPORTED GLOBAL)
+  set_target_properties(wise_nccl PROPERTIES
+    IMPORTED_LOCATION "${WISE_NCCL_ROOT}/lib/libnccl.so.2"
+    INTERFACE_INCLUDE_DIRECTORIES "${WISE_NCCL_ROOT}/include"
+    INTERFACE_SYSTEM_INCLUDE_DIRECTORIES "${WISE_NCCL_ROOT}/include")
+  target_link_libraries(wise_nccl INTERFACE CUDA::cudart)
+  message(STATUS "wise: NCCL from ${WISE_NCCL_ROOT}")
+endif()

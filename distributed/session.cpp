@@ -8,6 +8,10 @@
 #ifdef WISE_HAVE_MPI
 #include "distributed/mpi_communicator.h"
 #endif
+#ifdef WISE_HAVE_NCCL
+#include "distributed/nccl_communicator.h"
+#include "kernels/device.h"
+#endif
 
 namespace wise::distributed {
 
@@ -17,6 +21,14 @@ class MpiRuntime {};  // never made: the build has no MPI
 
 bool built_with_mpi() {
 #ifdef WISE_HAVE_MPI
+  return true;
+#else
+  return false;
+#endif
+}
+
+bool built_with_nccl() {
+#ifdef WISE_HAVE_NCCL
   return true;
 #else
   return false;
@@ -39,6 +51,13 @@ Session::Session(int* argc, char*** argv) {
   if (launched > 0) {
     mpi_ = std::make_unique<MpiRuntime>(argc, argv);
     communicator_ = mpi_world_communicator(*mpi_);
+#ifdef WISE_HAVE_NCCL
+    if (kernels::device_available(kernels::Device::cuda)) {
+      select_rank_device();
+      mpi_world_ = std::move(communicator_);
+      communicator_ = nccl_communicator(*mpi_world_);
+    }
+#endif
     return;
   }
 #else
@@ -52,7 +71,8 @@ Session::Session(int* argc, char*** argv) {
 }
 
 Session::~Session() {
-  communicator_.reset();  // before MPI_Finalize
+  communicator_.reset();  // NCCL's before MPI's, both before MPI_Finalize
+  mpi_world_.reset();
   mpi_.reset();
 }
 

@@ -7,6 +7,8 @@
 // Started by a launcher (mpirun / mpiexec of Open MPI, or any PMI launcher: the
 // environment says so through OMPI_COMM_WORLD_SIZE, PMIX_RANK or PMI_SIZE), a build with
 // MPI initialises it and joins MPI_COMM_WORLD; otherwise the job is this process alone.
+// A build with NCCL too (WISE_NCCL), on a machine with a CUDA device, picks this rank's
+// device and puts NCCL under the device collectives (distributed/nccl_communicator.h).
 // A launcher asking for more than one process of a build without MPI is an error at
 // start-up (each process would otherwise train alone on the whole data and write the
 // same files), naming the fix.
@@ -33,11 +35,13 @@ class Session {
 
  private:
   std::unique_ptr<MpiRuntime> mpi_;
+  std::unique_ptr<Communicator> mpi_world_;     // under NCCL's, when there is one
   std::unique_ptr<Communicator> communicator_;
 };
 
-// Whether this build has MPI (CMake's WISE_MPI).
+// Whether this build has MPI (CMake's WISE_MPI) and NCCL (WISE_NCCL).
 bool built_with_mpi();
+bool built_with_nccl();
 
 // The world size a launcher asked for in the environment: OMPI_COMM_WORLD_SIZE or
 // PMI_SIZE when set (PMIX_RANK alone: at least 1); 0 when no launcher started us.

@@ -7,6 +7,7 @@
 #   scripts/bench.sh backbone [driver options] # ResNet-50 and ResNet-50-FPN vs torchvision (issue 15)
 #   scripts/bench.sh evaluate [options]      # evaluate vs pycocotools' COCOeval, time and memory (issue 22)
 #   scripts/bench.sh maskrcnn [options]      # Mask R-CNN R50-FPN training and inference vs torchvision (issue 23)
+#   scripts/bench.sh scaling [ITERATIONS]    # 1 process x 2 threads vs 2 MPI processes x 1 thread, the all-reduce (issue 25)
 #
 # Run on an idle machine: with 2 cores, anything else running (a build, a
 # helper) spoils the timings; each table prints an sgemm probe before and after.
@@ -44,6 +45,12 @@ case "${what}" in
     .venv-pycocotools/bin/python -c "import pycocotools" 2>/dev/null ||
       .venv-pycocotools/bin/python -m pip install --quiet pycocotools
     .venv-pycocotools/bin/python benchmarks/evaluate_vs_pycocotools.py --binary build/cpu/apps/evaluate "$@"
+    ;;
+  scaling)
+    cmake --build build/cpu -j "${jobs}" --target train_maskrcnn train_prm make_shapes wise_bench_allreduce \
+      wise_bench_backbone
+    [[ -e data/shapes-v2/shapes_config.json ]] || build/cpu/apps/make_shapes --config shapes-v2 --out data/shapes-v2
+    bash benchmarks/data_parallel_scaling.sh build/cpu/apps data/shapes-v2 "${1:-60}" 2
     ;;
   maskrcnn)
     cmake --build build/cpu -j "${jobs}" --target wise_bench_maskrcnn

@@ -50,6 +50,7 @@ phase_done "CPU backend: ctest"
 
 if have_nvcc; then
   phase "CUDA backend: build (sm_${WISE_CUDA_ARCHITECTURES:-90})"
+  bash scripts/fetch_nccl.sh  # NCCL, linked by the CUDA build's data-parallel path
   configure_cuda build/cuda
   cmake --build build/cuda -j "${jobs}"
   phase_done "CUDA backend: build"
