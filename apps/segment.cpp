@@ -42,6 +42,8 @@ void print_usage(std::FILE* stream) {
                "  --annotations F       segment this COCO file's images, with its image ids (for `evaluate`)\n"
                "  --images DIR          the folder the COCO file's file_names are relative to\n"
                "  --limit N             the first N images only (default: all)\n"
+               "  --shard i/n           of those, the images at positions p with p %% n == i (default 0/1: all);\n"
+               "                        merge_shards joins the n shards' --out folders\n"
                "output:\n"
                "  --score-thresh X      the model's box score threshold: detections scoring > X are kept (default %g)\n"
                "  --draw-thresh X       detections drawn in the pictures, score >= X (default %g)\n"
@@ -95,6 +97,8 @@ Invocation parse_command_line(int argc, char** argv) {
       options.image_folder = args.value();
     } else if (args.is("--limit")) {
       options.limit = args.integer(0);
+    } else if (args.is("--shard")) {
+      options.shard = proposals::parse_shard(args.value());
     } else if (args.is("--score-thresh")) {
       options.score_thresh = probability(args);
     } else if (args.is("--draw-thresh")) {

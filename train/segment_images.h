@@ -22,6 +22,7 @@
 #include "data/dataset.h"
 #include "kernels/device.h"
 #include "proposals/proposal_run.h"
+#include "proposals/shard.h"
 #include "pseudo_masks/refinement.h"
 
 namespace wise {
@@ -40,6 +41,9 @@ struct SegmentOptions {
   float draw_thresh = 0.5f;    // drawn in the pictures
   bool pictures = true;
   int64_t limit = 0;           // at most this many images (0: all)
+  // Of those, the shard's: positions p % count == index (proposals/shard.h); the shards'
+  // outputs join with apps/merge_shards (data/shards.h).
+  proposals::Shard shard;
 
   bool refine = false;
   // The proposals to refine with: selective search through `proposals.cache` (computed

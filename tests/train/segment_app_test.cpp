@@ -220,5 +220,40 @@ TEST_F(SegmentApp, BadInputsNameTheProblem) {
       << read_file(scratch.file("e.txt"));
 }
 
+// --shard i/n and merge_shards: three shards of the val images, merged, give the files of
+// one unsharded run, byte for byte; a shard left out, or given twice, is an error naming
+// an image.
+TEST_F(SegmentApp, ShardsMergeIntoTheUnshardedRun) {
+  ScratchDirectory scratch;
+  const std::string whole = scratch.file("whole"), cache = scratch.file("proposals");
+  const std::vector<std::string> inputs{"--annotations", val_annotations(), "--images", data_dir() + "/images/val",
+                                        "--refine", cache, "--no-pictures"};
+  ASSERT_TRUE(exited_with(run_app(segment(whole, inputs), scratch.file("whole.txt")), 0))
+      << read_file(scratch.file("whole.txt"));
+  std::vector<std::string> shard_dirs;
+  for (int i = 0; i < 3; ++i) {
+    shard_dirs.push_back(scratch.file("shard" + std::to_string(i)));
+    std::vector<std::string> more = inputs;
+    more.insert(more.end(), {"--shard", std::to_string(i) + "/3"});
+    ASSERT_TRUE(exited_with(run_app(segment(shard_dirs.back(), more), scratch.file("s.txt")), 0))
+        << read_file(scratch.file("s.txt"));
+  }
+  const std::string merged = scratch.file("merged");
+  std::vector<std::string> merge{WISE_MERGE_SHARDS, "--annotations", val_annotations(), "--out", merged};
+  merge.insert(merge.end(), {shard_dirs[2], shard_dirs[0], shard_dirs[1]});  // any order
+  ASSERT_TRUE(exited_with(run_app(merge, scratch.file("m.txt")), 0)) << read_file(scratch.file("m.txt"));
+  for (const char* file : {"/detections.json", "/detections-refined.json", "/images.json"})
+    EXPECT_EQ(read_file(merged + file), read_file(whole + file)) << file;
+
+  std::vector<std::string> missing{WISE_MERGE_SHARDS, "--annotations", val_annotations(), "--out", merged,
+                                   shard_dirs[0], shard_dirs[1]};
+  EXPECT_TRUE(exited_with(run_app(missing, scratch.file("x.txt")), 1));
+  EXPECT_NE(read_file(scratch.file("x.txt")).find(") is in no shard"), std::string::npos) << read_file(scratch.file("x.txt"));
+  std::vector<std::string> twice = missing;
+  twice.insert(twice.end(), {shard_dirs[2], shard_dirs[1]});
+  EXPECT_TRUE(exited_with(run_app(twice, scratch.file("y.txt")), 1));
+  EXPECT_NE(read_file(scratch.file("y.txt")).find(") is in two shards: "), std::string::npos) << read_file(scratch.file("y.txt"));
+}
+
 }  // namespace
 }  // namespace wise::testing
