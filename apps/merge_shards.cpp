@@ -1,13 +1,16 @@
-// merge_shards: the folders of `segment --shard i/n` runs joined into the one an unsharded
-// run writes, after checking that the shards covered every image of the COCO file exactly
-// once (data/shards.h).
+// merge_shards: the outputs of per-image stages run in shards (`--shard i/n`) joined into
+// what one unsharded run writes, after checking that the shards covered every image of the
+// COCO file exactly once (data/shards.h).
 //
 //   merge_shards --annotations A.json [--limit N] --out DIR SHARD_DIR...
+//       segment --shard folders: each holds images.json and detections.json (and
+//       detections-refined.json when the shards refined: all of them or none); DIR gets
+//       the same three files; the pictures stay in their shards' folders
+//   merge_shards --annotations A.json [--limit N] --instances OUT.json SHARD.json...
+//       train_prm --pseudo-shard files (COCO instance files: the pseudo masks); with each
+//       one's X-results.json beside it, OUT-results.json too
 //
-// Each SHARD_DIR holds images.json and detections.json (and detections-refined.json when
-// the shards refined: all of them or none). DIR gets the same three files; the pictures
-// stay in their shards' folders. Exit status: 0 merged, 1 on an error naming the image or
-// shard, 2 on a bad command line.
+// Exit status: 0 merged, 1 on an error naming the image or shard, 2 on a bad command line.
 #include <cstdio>
 #include <cstdlib>
 #include <exception>
@@ -26,7 +29,7 @@ using namespace wise;
 namespace fs = std::filesystem;
 
 struct Options {
-  std::string annotations, out;
+  std::string annotations, out, instances;
   int64_t limit = 0;
   std::vector<std::string> shards;
 };
@@ -34,11 +37,15 @@ struct Options {
 void print_usage(std::FILE* stream) {
   std::fprintf(stream,
                "usage: merge_shards --annotations A.json [--limit N] --out DIR SHARD_DIR...\n"
+               "       merge_shards --annotations A.json [--limit N] --instances OUT.json SHARD.json...\n"
                "  --annotations A.json  the COCO file the shards segmented (segment --annotations)\n"
                "  --limit N             its first N images, as the shards were given (default: all)\n"
                "  --out DIR             writes images.json, detections.json and, when every shard has\n"
                "                        one, detections-refined.json\n"
                "  SHARD_DIR...          the shards' segment --out folders, any order\n"
+               "  --instances OUT.json  instead: merge COCO instance files (train_prm --pseudo-shard's\n"
+               "                        pseudo masks) into OUT.json, and their -results.json files into\n"
+               "                        OUT-results.json when every shard has one\n"
                "every image of the file must be in exactly one shard (an error names it otherwise)\n");
 }
 
@@ -55,14 +62,16 @@ Options parse(int argc, char** argv) {
       options.limit = args.integer(0);
     } else if (args.is("--out")) {
       options.out = args.value();
+    } else if (args.is("--instances")) {
+      options.instances = args.value();
     } else if (!args.flag().empty() && args.flag()[0] != '-') {
       options.shards.push_back(args.flag());
     } else {
       args.unknown();
     }
   }
-  if (options.annotations.empty() || options.out.empty() || options.shards.empty())
-    throw std::invalid_argument("--annotations, --out and at least one shard folder are required (--help)");
+  if (options.annotations.empty() || options.out.empty() == options.instances.empty() || options.shards.empty())
+    throw std::invalid_argument("--annotations, one of --out and --instances, and at least one shard are required (--help)");
   return options;
 }
 
@@ -80,6 +89,38 @@ std::vector<data::Detection> merged(const data::Dataset& reference, const Option
   return data::merge_result_shards(reference, shards);
 }
 
+// "X.json" -> "X-results.json".
+std::string results_path_of(const std::string& instances) {
+  const std::string stem = instances.size() > 5 && instances.compare(instances.size() - 5, 5, ".json") == 0
+                               ? instances.substr(0, instances.size() - 5)
+                               : instances;
+  return stem + "-results.json";
+}
+
+// --instances: the shards' instance files, and their results beside them.
+int merge_instances(const data::Dataset& reference, const Options& options) {
+  std::vector<data::InstanceShard> shards;
+  std::vector<data::ResultShard> results;
+  for (const std::string& file : options.shards) {
+    data::InstanceShard shard{file, data::read_coco_dataset(file)};
+    if (fs::exists(results_path_of(file))) {
+      results.push_back({file, shard.dataset.images, data::read_coco_results(results_path_of(file), shard.dataset)});
+    }
+    shards.push_back(std::move(shard));
+  }
+  if (!results.empty() && results.size() != shards.size())
+    throw std::invalid_argument("a -results.json file is beside " + std::to_string(results.size()) + " of the " +
+                                std::to_string(shards.size()) + " shards: all of them or none");
+  const data::Dataset merged = data::merge_instance_shards(reference, shards);
+  data::write_coco_dataset(merged, options.instances);
+  if (!results.empty()) {
+    data::write_coco_results(data::merge_result_shards(reference, results), results_path_of(options.instances));
+  }
+  std::printf("merge_shards: %zu shards, %zu images, %zu annotations%s -> %s\n", shards.size(), merged.images.size(),
+              merged.annotations.size(), results.empty() ? "" : " (and their results)", options.instances.c_str());
+  return 0;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -92,6 +133,7 @@ int main(int argc, char** argv) {
   }
   try {
     const data::Dataset reference = data::first_images(data::read_coco_dataset(options.annotations), options.limit);
+    if (!options.instances.empty()) return merge_instances(reference, options);
     int refined = 0;
     for (const std::string& folder : options.shards) refined += fs::exists(fs::path(folder) / "detections-refined.json");
     if (refined != 0 && refined != static_cast<int>(options.shards.size()))

@@ -83,6 +83,8 @@ void print_usage(std::FILE* stream) {
                "  --pseudo-score NAME   each pseudo mask's score in its mAP: class_map (the mean of its class's\n"
                "                        normalised map over the mask; the default) or objectness (its proposal's)\n"
                "  --pseudo-limit N      only the first N train images (default: all)\n"
+               "  --pseudo-shard i/n    of those, positions p %% n == i (default 0/1: all), written to\n"
+               "                        pseudo_masks-<selection>-shard-i-of-n[-results].json for merge_shards\n"
                "  --proposal-cache DIR  selective search's per-image cache (default: <out>/proposals)\n"
                "  --proposals DIR       precomputed proposals (<image_id>.json) instead of selective search\n"
                "  --figures N           Figure-1 panels of the first N train images: <out>/figures/<id>.png\n"
@@ -187,6 +189,8 @@ Invocation parse_command_line(int argc, char** argv) {
       options.pseudo_masks.score = parse_pseudo_mask_score(args.value());
     } else if (args.is("--pseudo-seed")) {
       options.pseudo_masks.selection.seed = static_cast<uint64_t>(args.integer(0));
+    } else if (args.is("--pseudo-shard")) {
+      options.pseudo_masks.shard = proposals::parse_shard(args.value());
     } else if (args.is("--pseudo-limit")) {
       options.pseudo_masks.limit = args.integer(1);
     } else if (args.is("--proposal-cache")) {

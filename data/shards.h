@@ -25,4 +25,14 @@ struct ResultShard {
 
 std::vector<Detection> merge_result_shards(const Dataset& reference, const std::vector<ResultShard>& shards);
 
+// Instance files (train_prm --pseudo-shard's pseudo masks: COCO datasets of the images a
+// shard covered and its annotations) as the one file an unsharded run writes: the
+// reference's images, the first shard's categories, the annotations image by image in
+// the reference's order (within an image in the shard's), ids renumbered 1, 2, ...
+struct InstanceShard {
+  std::string name;
+  Dataset dataset;
+};
+Dataset merge_instance_shards(const Dataset& reference, const std::vector<InstanceShard>& shards);
+
 }  // namespace wise::data

@@ -2,6 +2,7 @@
 #include "proposals/shard.h"
 
 #include <cstdlib>
+#include <set>
 #include <stdexcept>
 
 namespace wise::proposals {
@@ -21,6 +22,21 @@ Shard parse_shard(const std::string& text) {
   if (count == 0) return fail("n is 0");
   if (index >= count) return fail("i is not below n");
   return Shard{index, count};
+}
+
+data::Dataset images_of_shard(const data::Dataset& dataset, const Shard& shard) {
+  data::Dataset part;
+  part.categories = dataset.categories;
+  std::set<int64_t> kept;
+  for (size_t p = 0; p < dataset.images.size(); ++p) {
+    if (!shard.contains(static_cast<int64_t>(p))) continue;
+    part.images.push_back(dataset.images[p]);
+    kept.insert(dataset.images[p].id);
+  }
+  for (const data::Annotation& annotation : dataset.annotations) {
+    if (kept.count(annotation.image_id) != 0) part.annotations.push_back(annotation);
+  }
+  return part;
 }
 
 }  // namespace wise::proposals

@@ -7,6 +7,8 @@
 #include <cstdint>
 #include <string>
 
+#include "data/dataset.h"
+
 namespace wise::proposals {
 
 struct Shard {
@@ -17,5 +19,10 @@ struct Shard {
 
 // "i/n" with 0 <= i < n; throws std::invalid_argument naming the text and the rule.
 Shard parse_shard(const std::string& text);
+
+// The shard's images of `dataset` (positions p % n == i of its image list, in order) with
+// their annotations; the categories unchanged. What segment --shard and train_prm
+// --pseudo-shard run on; data/shards.h merges their outputs.
+data::Dataset images_of_shard(const data::Dataset& dataset, const Shard& shard);
 
 }  // namespace wise::proposals

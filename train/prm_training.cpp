@@ -273,7 +273,9 @@ PrmTrainingResult train_prm(const PrmTrainingOptions& options) {
     PseudoMaskStepOptions pseudo = options.pseudo_masks;
     pseudo.device = options.device;
     pseudo.peaks = options.peaks;  // one peak rule for val and pseudo masks
-    const std::string stem = std::string("pseudo_masks-") + pseudo_masks::selection_name(pseudo.selection.selection);
+    std::string stem = std::string("pseudo_masks-") + pseudo_masks::selection_name(pseudo.selection.selection);
+    if (pseudo.shard.count > 1)  // one file per shard: merge_shards --instances joins them
+      stem += "-shard-" + std::to_string(pseudo.shard.index) + "-of-" + std::to_string(pseudo.shard.count);
     const fs::path out(options.out_dir);
     result.pseudo_masks = make_pseudo_masks(model, train, pseudo, (out / (stem + ".json")).string(),
                                             (out / (stem + "-results.json")).string());

@@ -64,7 +64,7 @@ std::vector<bool> suppress_per_class(const std::vector<pseudo_masks::PseudoMask>
 PseudoMaskReport make_pseudo_masks(PrmClassifier& model, const DatasetSplit& split,
                                    const PseudoMaskStepOptions& options, const std::string& out_path,
                                    const std::string& results_path) {
-  SplitImages split_images(split, options.limit, options.batch_size, options.proposals);
+  SplitImages split_images(split, options.limit, options.batch_size, options.proposals, options.shard);
   const data::Dataset& images = split_images.dataset();
   const std::vector<int64_t>& category_ids = split_images.category_ids();
   const int64_t classes = model.num_classes();

@@ -44,6 +44,7 @@
 #include "evaluation/evaluation.h"
 #include "models/prm.h"
 #include "proposals/proposal_run.h"
+#include "proposals/shard.h"
 #include "pseudo_masks/pseudo_masks.h"
 #include "train/peak_rule.h"
 #include "train/weak_data.h"
@@ -69,6 +70,7 @@ struct PseudoMaskStepOptions {
   double min_score = 0;        // > 0: drop the masks scored below this (after the NMS)    // > 0: suppress a mask with IoU >= this with a better one of its class
   proposals::ProposalRunOptions proposals;  // `images` is filled in from the split
   int64_t limit = 0;           // the first `limit` images of the split (0: all)
+  proposals::Shard shard;      // of those, this shard's (the outputs' names say which)
   PeakRule peaks;  // train_prm sets its own (PrmTrainingOptions::peaks)
   int64_t batch_size = 16;
   Device device = Device::cpu;

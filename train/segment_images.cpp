@@ -144,20 +144,7 @@ data::Dataset segment_inputs(const SegmentOptions& options, std::string& image_f
   if (options.limit > 0 && static_cast<int64_t>(dataset.images.size()) > options.limit) {
     dataset.images.resize(static_cast<size_t>(options.limit));
   }
-  if (options.shard.count > 1) {
-    std::vector<data::ImageInfo> mine;
-    for (size_t p = 0; p < dataset.images.size(); ++p) {
-      if (options.shard.contains(static_cast<int64_t>(p))) mine.push_back(dataset.images[p]);
-    }
-    dataset.images = std::move(mine);
-  }
-  std::set<int64_t> kept;  // the annotations of the images left
-  for (const data::ImageInfo& info : dataset.images) kept.insert(info.id);
-  std::vector<data::Annotation> annotations;
-  for (const data::Annotation& annotation : dataset.annotations) {
-    if (kept.count(annotation.image_id) != 0) annotations.push_back(annotation);
-  }
-  dataset.annotations = std::move(annotations);
+  dataset = proposals::images_of_shard(dataset, options.shard);  // the annotations of the images left, too
   WISE_CHECK(!dataset.images.empty(), "segment: no images to segment");
   return dataset;
 }

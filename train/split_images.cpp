@@ -23,8 +23,8 @@ data::LoaderOptions in_order(int64_t batch_size) {
 }  // namespace
 
 SplitImages::SplitImages(const DatasetSplit& split, int64_t limit, int64_t batch_size,
-                         const proposals::ProposalRunOptions& proposals)
-    : dataset_(data::first_images(split.dataset, limit)),
+                         const proposals::ProposalRunOptions& proposals, const proposals::Shard& shard)
+    : dataset_(proposals::images_of_shard(data::first_images(split.dataset, limit), shard)),
       image_folder_(split.image_folder),
       proposals_(proposals),
       loader_(data::weak_source_from_dataset(dataset_, split.image_folder), in_order(batch_size)) {

@@ -13,6 +13,7 @@
 #include "data/loader.h"
 #include "evaluation/evaluation.h"
 #include "proposals/proposal_run.h"
+#include "proposals/shard.h"
 #include "train/weak_data.h"
 
 namespace wise {
@@ -25,9 +26,11 @@ struct SplitBatch {
 
 class SplitImages {
  public:
-  // The first `limit` images of `split` (0: all) in batches of `batch_size`; proposals
-  // through `proposals` (its `images` folder is set to the split's, its cache created).
-  SplitImages(const DatasetSplit& split, int64_t limit, int64_t batch_size, const proposals::ProposalRunOptions& proposals);
+  // The first `limit` images of `split` (0: all), of those the `shard`'s
+  // (proposals/shard.h), in batches of `batch_size`; proposals through `proposals` (its
+  // `images` folder is set to the split's, its cache created).
+  SplitImages(const DatasetSplit& split, int64_t limit, int64_t batch_size, const proposals::ProposalRunOptions& proposals,
+              const proposals::Shard& shard = {});
   SplitImages(const SplitImages&) = delete;
   SplitImages& operator=(const SplitImages&) = delete;
 

@@ -294,6 +294,39 @@ TEST_F(ClassifierApp, TrainPrmWritesThePrmBaselineOfTheValSplit) {
       << read_file(scratch.file("no-val.txt"));
 }
 
+// train_prm --pseudo-shard i/n (on the trained run, --resume) and merge_shards
+// --instances: two shards' pseudo masks, merged, are the unsharded run's files byte for
+// byte (the masks and their scored results).
+TEST_F(ClassifierApp, PseudoMaskShardsMergeIntoTheUnshardedFiles) {
+  ScratchDirectory scratch;
+  const std::string out = scratch.file("prm");
+  std::vector<std::string> arguments = {
+      WISE_TRAIN_PRM, "--data", *dataset_, "--out", out, "--width", "0.125", "--batch-size", "4", "--iterations", "2",
+      "--warmup", "1", "--workers", "1", "--no-val", "--output-stride", "16", "--pseudo-masks", "--pseudo-limit", "7",
+      "--pseudo-weighting", "class_map", "--selection", "best", "--peak-fraction", "0.1"};
+  ASSERT_TRUE(exited_with(run_app(arguments, scratch.file("prm.txt")), 0)) << read_file(scratch.file("prm.txt"));
+  std::vector<std::string> shards;
+  for (const char* shard : {"0/2", "1/2"}) {
+    std::vector<std::string> part = arguments;
+    part.insert(part.end(), {"--resume", "--pseudo-shard", shard});
+    ASSERT_TRUE(exited_with(run_app(part, scratch.file("part.txt")), 0)) << read_file(scratch.file("part.txt"));
+  }
+  for (const char* name : {"pseudo_masks-best-shard-0-of-2.json", "pseudo_masks-best-shard-1-of-2.json"}) {
+    ASSERT_TRUE(fs::exists(out + "/" + name)) << name;
+    shards.push_back(out + "/" + name);
+  }
+  const std::string merged = scratch.file("merged.json");
+  std::vector<std::string> merge{WISE_MERGE_SHARDS, "--annotations", *dataset_ + "/annotations/train.json", "--limit",
+                                 "7", "--instances", merged, shards[1], shards[0]};
+  ASSERT_TRUE(exited_with(run_app(merge, scratch.file("merge.txt")), 0)) << read_file(scratch.file("merge.txt"));
+  EXPECT_EQ(read_file(merged), read_file(out + "/pseudo_masks-best.json"));
+  EXPECT_EQ(read_file(scratch.file("merged-results.json")), read_file(out + "/pseudo_masks-best-results.json"));
+  // One shard alone does not cover the seven images.
+  merge.pop_back();
+  EXPECT_TRUE(exited_with(run_app(merge, scratch.file("short.txt")), 1));
+  EXPECT_NE(read_file(scratch.file("short.txt")).find(") is in no shard"), std::string::npos) << read_file(scratch.file("short.txt"));
+}
+
 // train_prm --pseudo-masks with the class-aware options: candidates weighted by their
 // class map (best of objectness x support), then a per-class NMS at 0.3: no two pseudo
 // masks of one class in an image overlap at IoU 0.3 or more, and the report says so. A
