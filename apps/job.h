@@ -6,8 +6,7 @@
 //   options.communicator = &session.communicator();
 //   std::printf("... %d threads%s\n", threads, apps::job_text(session).c_str());
 //
-// Ranks other than 0 keep stderr, so an error on any rank is still seen (mpirun prefixes
-// nothing: the app names itself and its rank there).
+// Ranks other than 0 keep stderr, so an error on any rank is still seen.
 #pragma once
 
 #include <cstdio>
@@ -28,13 +27,6 @@ inline std::string job_text(distributed::Session& session) {
   if (session.world_size() == 1) return "";
   return " per process x " + std::to_string(session.world_size()) + " processes (" +
          session.communicator().engine() + ")";
-}
-
-// "train_prm" or "train_prm (rank 1 of 2)": how a rank names itself on stderr.
-inline std::string app_name(const char* app, const distributed::Session* session) {
-  if (session == nullptr || session->world_size() == 1) return app;
-  return std::string(app) + " (rank " + std::to_string(session->rank()) + " of " +
-         std::to_string(session->world_size()) + ")";
 }
 
 }  // namespace wise::apps

@@ -19,22 +19,6 @@ namespace wise::distributed {
 class MpiRuntime {};  // never made: the build has no MPI
 #endif
 
-bool built_with_mpi() {
-#ifdef WISE_HAVE_MPI
-  return true;
-#else
-  return false;
-#endif
-}
-
-bool built_with_nccl() {
-#ifdef WISE_HAVE_NCCL
-  return true;
-#else
-  return false;
-#endif
-}
-
 int launcher_world_size() {
   for (const char* name : {"OMPI_COMM_WORLD_SIZE", "PMI_SIZE"}) {
     if (const char* value = std::getenv(name)) {

@@ -39,10 +39,6 @@ class Session {
   std::unique_ptr<Communicator> communicator_;
 };
 
-// Whether this build has MPI (CMake's WISE_MPI) and NCCL (WISE_NCCL).
-bool built_with_mpi();
-bool built_with_nccl();
-
 // The world size a launcher asked for in the environment: OMPI_COMM_WORLD_SIZE or
 // PMI_SIZE when set (PMIX_RANK alone: at least 1); 0 when no launcher started us.
 int launcher_world_size();
