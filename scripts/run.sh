@@ -111,9 +111,9 @@ case "${preset}" in
     budget_prm=60; budget_baseline=30; budget_proposals=30; budget_pseudo=30; budget_maskrcnn=60; budget_segment=30
     ;;
   default)
-    prm_iterations=500; prm_batch=16; pseudo_images=300; baseline_images=50
+    prm_iterations=500; prm_batch=16; pseudo_images=300; baseline_images=40
     maskrcnn_iterations=550; maskrcnn_val_every=275
-    budget_prm=300; budget_baseline=120; budget_proposals=120; budget_pseudo=60; budget_maskrcnn=420; budget_segment=45
+    budget_prm=320; budget_baseline=100; budget_proposals=120; budget_pseudo=60; budget_maskrcnn=420; budget_segment=45
     ;;
   long)
     prm_iterations=1000; prm_batch=16; pseudo_images=1000; baseline_images=500
