@@ -65,7 +65,8 @@ class MpiWorld final : public Communicator {
  private:
   static void require_host(kernels::Device device, const char* what) {
     WISE_CHECK(device == kernels::Device::cpu, "MPI ", what, ": the data is on ", kernels::device_name(device),
-               "; MPI here moves host memory only (CUDA training across processes goes through NCCL)");
+               "; MPI here moves host memory only. CUDA training across processes goes through NCCL: a "
+               "build with WISE_NCCL and a GPU for each rank of the machine");
   }
 
   int rank_ = 0, size_ = 1;

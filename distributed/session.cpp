@@ -1,5 +1,6 @@
 #include "distributed/session.h"
 
+#include <algorithm>
 #include <cstdlib>
 #include <string>
 
@@ -36,7 +37,12 @@ Session::Session(int* argc, char*** argv) {
     mpi_ = std::make_unique<MpiRuntime>(argc, argv);
     communicator_ = mpi_world_communicator(*mpi_);
 #ifdef WISE_HAVE_NCCL
-    if (kernels::device_available(kernels::Device::cuda)) {
+    // NCCL wants a GPU of its own per rank: with fewer GPUs than this machine's ranks (a
+    // CPU job on a GPU machine, a test), the job stays on MPI, whose collectives refuse
+    // device memory with an error that says NCCL is needed.
+    const char* local_size = std::getenv("OMPI_COMM_WORLD_LOCAL_SIZE");
+    const int ranks_here = local_size ? std::max(1, std::atoi(local_size)) : 1;
+    if (kernels::device_available(kernels::Device::cuda) && kernels::cuda_device_count() >= ranks_here) {
       select_rank_device();
       mpi_world_ = std::move(communicator_);
       communicator_ = nccl_communicator(*mpi_world_);

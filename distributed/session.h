@@ -7,8 +7,9 @@
 // Started by a launcher (mpirun / mpiexec of Open MPI, or any PMI launcher: the
 // environment says so through OMPI_COMM_WORLD_SIZE, PMIX_RANK or PMI_SIZE), a build with
 // MPI initialises it and joins MPI_COMM_WORLD; otherwise the job is this process alone.
-// A build with NCCL too (WISE_NCCL), on a machine with a CUDA device, picks this rank's
-// device and puts NCCL under the device collectives (distributed/nccl_communicator.h).
+// A build with NCCL too (WISE_NCCL), on a machine with a CUDA device for each of its
+// ranks, picks this rank's device and puts NCCL under the device collectives
+// (distributed/nccl_communicator.h).
 // A launcher asking for more than one process of a build without MPI is an error at
 // start-up (each process would otherwise train alone on the whole data and write the
 // same files), naming the fix.
