@@ -10,6 +10,8 @@
 //   make_proposals --annotations A.json --precomputed DIR   (measure proposal files, e.g. SharpMask's)
 //
 // DIR is the cache: <image_id>-<key>.json per image (proposals/proposal_cache.h).
+// Under mpirun the ranks split the images (train/rank_shards.h) and fill the one cache;
+// rank 0 prints the job's table.
 #include <cstdio>
 #include <cstdlib>
 #include <exception>
@@ -19,8 +21,10 @@
 #include <vector>
 
 #include "apps/command_line.h"
+#include "apps/job.h"
 #include "data/coco.h"
 #include "proposals/proposal_run.h"
+#include "train/rank_shards.h"
 
 namespace {
 
@@ -45,6 +49,7 @@ void print_usage(std::FILE* stream) {
       "  --precomputed    read <image_id>.json proposal files ([{segmentation, score}]) instead\n"
       "  --shard          images at positions p %% n == i only\n"
       "  --limit          at most N images (of the shard; default: all)\n"
+      "under mpirun, the ranks split those images; rank 0 prints the whole job's table\n"
       "  --objectness     the score proposals are sorted by (proposals/objectness.h; default combined)\n"
       "selective search's diversification (proposals/selective_search.h), defaults in the usage line:\n"
       "  --colour-spaces  the colour spaces grouped in (hsv, lab, rgb)\n"
@@ -117,18 +122,59 @@ Options parse_options(int argc, char** argv) {
   return options;
 }
 
+// The images one process would take (the shard's first `limit`), split over the ranks of
+// `job`: `dataset` is cut after the last of them and the run takes this rank's shard of
+// what is left, without a limit.
+void split_over_ranks(wise::data::Dataset& dataset, ProposalRunOptions& run, const wise::distributed::Communicator& job) {
+  if (run.limit > 0) {
+    const std::vector<size_t> selected = selected_images(dataset, run.shard, run.limit);
+    dataset.images.resize(selected.empty() ? 0 : selected.back() + 1);  // positions, and so shards, unchanged
+    run.limit = 0;
+  }
+  run.shard = wise::rank_shard(run.shard, &job);
+}
+
+// The job's table from the ranks' (each divided by its own instances: summed back first).
+ProposalQuality job_quality(const ProposalQuality& mine, wise::distributed::Communicator& job) {
+  std::vector<double> sums{static_cast<double>(mine.images), static_cast<double>(mine.instances),
+                           static_cast<double>(mine.proposals), mine.milliseconds,
+                           static_cast<double>(mine.computed_images)};
+  for (const auto* measure : {&mine.abo, &mine.recall_50, &mine.recall_70})
+    for (const double value : *measure) sums.push_back(value * static_cast<double>(mine.instances));
+  job.all_reduce_sum(sums.data(), static_cast<int64_t>(sums.size()));
+  ProposalQuality quality;
+  quality.images = static_cast<int64_t>(sums[0]);
+  quality.instances = static_cast<int64_t>(sums[1]);
+  quality.proposals = static_cast<int64_t>(sums[2]);
+  quality.milliseconds = sums[3];
+  quality.computed_images = static_cast<int64_t>(sums[4]);
+  size_t next = 5;
+  for (auto* measure : {&quality.abo, &quality.recall_50, &quality.recall_70})
+    for (double& value : *measure) value = sums[next++];
+  quality.finish();
+  return quality;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
   try {
-    const Options options = parse_options(argc, argv);
-    const wise::data::Dataset dataset = wise::data::read_coco_dataset(options.annotations);
-    const ProposalQuality quality = run_proposals(dataset, options.run);
+    Options options = parse_options(argc, argv);
+    wise::data::Dataset dataset = wise::data::read_coco_dataset(options.annotations);
+    wise::distributed::Session session(&argc, &argv);
+    wise::apps::speak_for_job(session);
+    wise::distributed::Communicator& job = session.communicator();
+    const Shard requested = options.run.shard;
+    if (job.world_size() > 1) split_over_ranks(dataset, options.run, job);
+    ProposalQuality quality;
+    wise::run_rank_shard(&job, "make_proposals", [&] { quality = run_proposals(dataset, options.run); });
+    if (job.world_size() > 1) quality = job_quality(quality, job);
     const std::string source = options.run.precomputed.empty()
                                    ? describe_options(options.run.selective_search)
                                    : "precomputed " + options.run.precomputed;
-    std::printf("%s", format_quality_table(quality, source + ", shard " + std::to_string(options.run.shard.index) +
-                                                        "/" + std::to_string(options.run.shard.count))
+    std::printf("%s", format_quality_table(quality, source + ", shard " + std::to_string(requested.index) + "/" +
+                                                        std::to_string(requested.count) +
+                                                        (job.world_size() > 1 ? " over " + std::to_string(job.world_size()) + " processes" : ""))
                           .c_str());
     return 0;
   } catch (const std::exception& error) {

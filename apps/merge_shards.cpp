@@ -1,6 +1,6 @@
 // merge_shards: the outputs of per-image stages run in shards (`--shard i/n`) joined into
 // what one unsharded run writes, after checking that the shards covered every image of the
-// COCO file exactly once (data/shards.h).
+// COCO file exactly once (data/shard_files.h).
 //
 //   merge_shards --annotations A.json [--limit N] --out DIR SHARD_DIR...
 //       segment --shard folders: each holds images.json and detections.json (and
@@ -14,19 +14,17 @@
 #include <cstdio>
 #include <cstdlib>
 #include <exception>
-#include <filesystem>
 #include <stdexcept>
 #include <string>
 #include <vector>
 
 #include "apps/command_line.h"
 #include "data/coco.h"
-#include "data/shards.h"
+#include "data/shard_files.h"
 
 namespace {
 
 using namespace wise;
-namespace fs = std::filesystem;
 
 struct Options {
   std::string annotations, out, instances;
@@ -75,52 +73,6 @@ Options parse(int argc, char** argv) {
   return options;
 }
 
-// One results file of every shard (`file` in each folder), merged.
-std::vector<data::Detection> merged(const data::Dataset& reference, const Options& options, const std::string& file) {
-  std::vector<data::ResultShard> shards;
-  for (const std::string& folder : options.shards) {
-    data::ResultShard shard;
-    shard.name = folder;
-    const data::Dataset covered = data::read_coco_dataset((fs::path(folder) / "images.json").string());
-    shard.images = covered.images;
-    shard.detections = data::read_coco_results((fs::path(folder) / file).string(), covered);
-    shards.push_back(std::move(shard));
-  }
-  return data::merge_result_shards(reference, shards);
-}
-
-// "X.json" -> "X-results.json".
-std::string results_path_of(const std::string& instances) {
-  const std::string stem = instances.size() > 5 && instances.compare(instances.size() - 5, 5, ".json") == 0
-                               ? instances.substr(0, instances.size() - 5)
-                               : instances;
-  return stem + "-results.json";
-}
-
-// --instances: the shards' instance files, and their results beside them.
-int merge_instances(const data::Dataset& reference, const Options& options) {
-  std::vector<data::InstanceShard> shards;
-  std::vector<data::ResultShard> results;
-  for (const std::string& file : options.shards) {
-    data::InstanceShard shard{file, data::read_coco_dataset(file)};
-    if (fs::exists(results_path_of(file))) {
-      results.push_back({file, shard.dataset.images, data::read_coco_results(results_path_of(file), shard.dataset)});
-    }
-    shards.push_back(std::move(shard));
-  }
-  if (!results.empty() && results.size() != shards.size())
-    throw std::invalid_argument("a -results.json file is beside " + std::to_string(results.size()) + " of the " +
-                                std::to_string(shards.size()) + " shards: all of them or none");
-  const data::Dataset merged = data::merge_instance_shards(reference, shards);
-  data::write_coco_dataset(merged, options.instances);
-  if (!results.empty()) {
-    data::write_coco_results(data::merge_result_shards(reference, results), results_path_of(options.instances));
-  }
-  std::printf("merge_shards: %zu shards, %zu images, %zu annotations%s -> %s\n", shards.size(), merged.images.size(),
-              merged.annotations.size(), results.empty() ? "" : " (and their results)", options.instances.c_str());
-  return 0;
-}
-
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -133,27 +85,16 @@ int main(int argc, char** argv) {
   }
   try {
     const data::Dataset reference = data::first_images(data::read_coco_dataset(options.annotations), options.limit);
-    if (!options.instances.empty()) return merge_instances(reference, options);
-    int refined = 0;
-    for (const std::string& folder : options.shards) refined += fs::exists(fs::path(folder) / "detections-refined.json");
-    if (refined != 0 && refined != static_cast<int>(options.shards.size()))
-      throw std::invalid_argument("detections-refined.json is in " + std::to_string(refined) + " of the " +
-                                  std::to_string(options.shards.size()) + " shards: refine all of them or none");
-    fs::create_directories(options.out);
-    const std::vector<data::Detection> detections = merged(reference, options, "detections.json");
-    data::write_coco_results(detections, (fs::path(options.out) / "detections.json").string());
-    if (refined != 0) {
-      data::write_coco_results(merged(reference, options, "detections-refined.json"),
-                               (fs::path(options.out) / "detections-refined.json").string());
+    if (!options.instances.empty()) {
+      const data::MergedInstanceFiles merged = data::merge_instance_files(reference, options.shards, options.instances);
+      std::printf("merge_shards: %zu shards, %zu images, %zu annotations%s -> %s\n", options.shards.size(),
+                  merged.images, merged.annotations, merged.results ? " (and their results)" : "",
+                  options.instances.c_str());
+      return 0;
     }
-    // The listing an unsharded run writes: the images, and the categories the shards wrote
-    // (the model's, when there was one).
-    data::Dataset images;
-    images.images = reference.images;
-    images.categories = data::read_coco_dataset((fs::path(options.shards[0]) / "images.json").string()).categories;
-    data::write_coco_dataset(images, (fs::path(options.out) / "images.json").string());
-    std::printf("merge_shards: %zu shards, %zu images, %zu detections%s -> %s\n", options.shards.size(),
-                reference.images.size(), detections.size(), refined != 0 ? " (and refined)" : "", options.out.c_str());
+    const data::MergedSegmentFolders merged = data::merge_segment_folders(reference, options.shards, options.out);
+    std::printf("merge_shards: %zu shards, %zu images, %zu detections%s -> %s\n", options.shards.size(), merged.images,
+                merged.detections, merged.refined ? " (and refined)" : "", options.out.c_str());
     return 0;
   } catch (const std::exception& error) {
     std::fprintf(stderr, "merge_shards: %s\n", error.what());

@@ -8,6 +8,7 @@
 //   segment --model runs/maskrcnn --out runs/segment-val --refine runs/prm/proposals
 //       --annotations data/shapes-v2/annotations/val.json --images data/shapes-v2/images/val
 //   evaluate --annotations data/shapes-v2/annotations/val.json --results runs/segment-val/detections-refined.json
+//   mpirun -np 4 segment ...   the same files, the images split over 4 processes
 //
 // Exit status: 0 done, 1 on an error (naming the file), 2 on a bad command line.
 #include <cstdio>
@@ -17,6 +18,7 @@
 #include <string>
 
 #include "apps/command_line.h"
+#include "apps/job.h"
 #include "train/segment_images.h"
 
 #ifdef _OPENMP
@@ -43,7 +45,8 @@ void print_usage(std::FILE* stream) {
                "  --images DIR          the folder the COCO file's file_names are relative to\n"
                "  --limit N             the first N images only (default: all)\n"
                "  --shard i/n           of those, the images at positions p with p %% n == i (default 0/1: all);\n"
-               "                        merge_shards joins the n shards' --out folders\n"
+               "                        merge_shards joins the n shards' --out folders; under mpirun the\n"
+               "                        ranks split the images and rank 0 writes one run's files\n"
                "output:\n"
                "  --score-thresh X      the model's box score threshold: detections scoring > X are kept (default %g)\n"
                "  --draw-thresh X       detections drawn in the pictures, score >= X (default %g)\n"
@@ -156,13 +159,18 @@ int main(int argc, char** argv) {
 #ifdef _OPENMP
     if (command_line.threads > 0) omp_set_num_threads(command_line.threads);
 #endif
-    const SegmentOptions& options = command_line.options;
+    // Under mpirun, the ranks split the images and rank 0 writes the job's files.
+    distributed::Session session(&argc, &argv);
+    apps::speak_for_job(session);
+    SegmentOptions& options = command_line.options;
+    options.communicator = &session.communicator();
     const SegmentResult result = segment_images(options);
     if (options.detections.empty()) {
-      std::printf("segment: %lld images with %s (iteration %lld): %lld detections (score > %g) in %.1f s\n",
+      std::printf("segment: %lld images with %s (iteration %lld): %lld detections (score > %g) in %.1f s%s\n",
                   static_cast<long long>(result.images), result.checkpoint.c_str(),
                   static_cast<long long>(result.iteration), static_cast<long long>(result.detections),
-                  static_cast<double>(options.score_thresh), result.inference_seconds);
+                  static_cast<double>(options.score_thresh), result.inference_seconds,
+                  session.world_size() > 1 ? " (rank 0's shard)" : "");
     } else {
       std::printf("segment: %lld images, %lld detections from %s\n", static_cast<long long>(result.images),
                   static_cast<long long>(result.detections), options.detections.c_str());

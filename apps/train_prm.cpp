@@ -91,7 +91,9 @@ void print_usage(std::FILE* stream) {
                "PRM's own instance segmentation (the baseline row of WISE's Table 1, after training, on val):\n"
                "  --prm-baseline        write <out>/prm_baseline-val.json (COCO results) and its mAP vs the val masks\n"
                "  --prm-baseline-limit N  only the first N val images (default: all)\n"
-               "  --val-proposals DIR   precomputed val proposals (<image_id>.json); default: selective search, cached\n",
+               "  --val-proposals DIR   precomputed val proposals (<image_id>.json); default: selective search, cached\n"
+               "under mpirun: the ranks train data-parallel (--batch-size is the global batch), then split\n"
+               "the images of --pseudo-masks and --prm-baseline; rank 0 writes one process's files\n",
                defaults.depth, defaults.width_multiplier, defaults.output_stride, normalization_name(defaults.norm), defaults.upsample_factor,
                static_cast<double>(defaults.peaks.fraction), defaults.peak_window, optimizer_name(defaults.optimizer),
                static_cast<long long>(defaults.iterations), static_cast<long long>(defaults.batch_size),

@@ -9,16 +9,24 @@
 #include <vector>
 
 #include "data/coco.h"
+#include "data/shards.h"
 #include "kernels/check.h"
+#include "train/rank_shards.h"
 #include "train/split_images.h"
 
 namespace wise {
+namespace {
 
-PrmBaselineReport run_prm_baseline(PrmClassifier& model, const DatasetSplit& split,
-                                   const PrmBaselineStepOptions& options, const std::string& out_path) {
-  pseudo_masks::check_retrieval_options(options.retrieval);
-  const auto start = std::chrono::steady_clock::now();
-  SplitImages split_images(split, options.limit, options.batch_size, options.proposals);
+using Clock = std::chrono::steady_clock;
+
+double seconds_since(Clock::time_point start) { return std::chrono::duration<double>(Clock::now() - start).count(); }
+
+// The step on `shard` of the split's first `limit` images (one process's whole run).
+PrmBaselineReport baseline_of_shard(PrmClassifier& model, const DatasetSplit& split,
+                                    const PrmBaselineStepOptions& options, const proposals::Shard& shard,
+                                    const std::string& out_path) {
+  const auto start = Clock::now();
+  SplitImages split_images(split, options.limit, options.batch_size, options.proposals, shard);
   const data::Dataset& images = split_images.dataset();
   const int64_t K = model.num_classes();
 
@@ -80,7 +88,55 @@ PrmBaselineReport run_prm_baseline(PrmClassifier& model, const DatasetSplit& spl
   BothProtocols scored = evaluate_both_protocols(images, detections);
   report.voc = std::move(scored.voc);
   report.wise = std::move(scored.wise);
-  report.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  report.seconds = seconds_since(start);
+  return report;
+}
+
+}  // namespace
+
+PrmBaselineReport run_prm_baseline(PrmClassifier& model, const DatasetSplit& split,
+                                   const PrmBaselineStepOptions& options, const std::string& out_path) {
+  pseudo_masks::check_retrieval_options(options.retrieval);
+  distributed::Communicator* job = options.communicator;
+  if (job == nullptr || job->world_size() == 1) return baseline_of_shard(model, split, options, {}, out_path);
+
+  // A job: each rank writes its shard's results beside out_path...
+  const auto start = Clock::now();
+  const int ranks = job->world_size();
+  PrmBaselineReport mine;
+  run_rank_shard(job, "the PRM baseline", [&] {
+    mine = baseline_of_shard(model, split, options, rank_shard({}, job),
+                               rank_shard_path(out_path, job->rank(), ranks));
+  });
+  std::vector<double> counts{static_cast<double>(mine.images), static_cast<double>(mine.peaks),
+                             static_cast<double>(mine.instances), static_cast<double>(mine.ground_truth),
+                             mine.proposal_milliseconds};
+  job->all_reduce_sum(counts.data(), static_cast<int64_t>(counts.size()));
+  PrmBaselineReport report;
+  report.path = out_path;
+  report.images = static_cast<int64_t>(counts[0]);
+  report.peaks = static_cast<int64_t>(counts[1]);
+  report.instances = static_cast<int64_t>(counts[2]);
+  report.ground_truth = static_cast<int64_t>(counts[3]);
+  report.proposal_milliseconds = counts[4];
+  if (job->rank() != 0) return report;
+
+  // ...and rank 0 joins them into one process's file (each rank's images: its shard of
+  // the same list), and scores it.
+  const data::Dataset images = data::first_images(split.dataset, options.limit);
+  std::vector<data::ResultShard> shards;
+  for (int rank = 0; rank < ranks; ++rank) {
+    const data::Dataset covered = proposals::images_of_shard(images, rank_shard({}, rank, ranks));
+    const std::string file = rank_shard_path(out_path, rank, ranks);
+    shards.push_back({file, covered.images, data::read_coco_results(file, covered)});
+  }
+  const std::vector<data::Detection> detections = data::merge_result_shards(images, shards);
+  data::write_coco_results(detections, out_path);
+  for (const data::ResultShard& shard : shards) std::filesystem::remove(shard.name);
+  BothProtocols scored = evaluate_both_protocols(images, detections);
+  report.voc = std::move(scored.voc);
+  report.wise = std::move(scored.wise);
+  report.seconds = seconds_since(start);
   return report;
 }
 

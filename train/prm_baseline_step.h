@@ -22,6 +22,7 @@
 #include <cstdint>
 #include <string>
 
+#include "distributed/communicator.h"
 #include "evaluation/evaluation.h"
 #include "models/prm.h"
 #include "proposals/proposal_run.h"
@@ -35,6 +36,9 @@ struct PrmBaselineStepOptions {
   pseudo_masks::RetrievalOptions retrieval;
   proposals::ProposalRunOptions proposals;  // `images` is filled in from the split
   int64_t limit = 0;      // the first `limit` images of the split (0: all)
+  // Under mpirun, the job: its ranks split the images (train/rank_shards.h) and rank 0
+  // writes the results (and the report) of one process. Null: alone.
+  distributed::Communicator* communicator = nullptr;
   int64_t batch_size = 16;
   Device device = Device::cpu;
 };
@@ -49,7 +53,8 @@ struct PrmBaselineReport {
 };
 
 // Runs the step on `split` (val, for the table) and writes the results to `out_path`
-// atomically. The model's config decides which peaks are kept.
+// atomically. The model's config decides which peaks are kept. In a job every rank calls
+// it; the report's counts are the job's, its scores on rank 0 alone.
 PrmBaselineReport run_prm_baseline(PrmClassifier& model, const DatasetSplit& split,
                                    const PrmBaselineStepOptions& options, const std::string& out_path);
 

@@ -261,17 +261,21 @@ PrmTrainingResult train_prm(const PrmTrainingOptions& options) {
                       {{"accuracy", accuracy}, {"epoch", static_cast<double>(batch.epoch)}}};
   };
   result.outcome = run_training_loop(state, schedule, loop, step);
-  // What follows training (validation, pseudo masks, figures, the baseline): rank 0's.
-  const bool finish = leads_job(options.communicator) && result.outcome.status == TrainingOutcome::Status::completed;
+  // What follows training: the per-image steps (pseudo masks, the baseline) split over the
+  // job's ranks (train/rank_shards.h), validation and figures on rank 0. Every rank has
+  // the same model, and the same outcome (the loop's stop flag is the job's).
+  const bool completed = result.outcome.status == TrainingOutcome::Status::completed;
+  const bool finish = leads_job(options.communicator) && completed;
 
   if (options.validate && finish) {
     result.validation = validate(model, val, options);
     result.validated = true;
     log_validation((fs::path(options.out_dir) / "log.jsonl").string(), result.outcome.iteration, result.validation);
   }
-  if (options.pseudo_masks.enabled && finish) {
+  if (options.pseudo_masks.enabled && completed) {
     PseudoMaskStepOptions pseudo = options.pseudo_masks;
     pseudo.device = options.device;
+    pseudo.communicator = options.communicator;
     pseudo.peaks = options.peaks;  // one peak rule for val and pseudo masks
     std::string stem = std::string("pseudo_masks-") + pseudo_masks::selection_name(pseudo.selection.selection);
     if (pseudo.shard.count > 1)  // one file per shard: merge_shards --instances joins them
@@ -289,9 +293,10 @@ PrmTrainingResult train_prm(const PrmTrainingOptions& options) {
     figures.device = options.device;
     result.figures = make_figures(model, train, figures, (fs::path(options.out_dir) / "figures").string());
   }
-  if (options.prm_baseline.enabled && finish) {
+  if (options.prm_baseline.enabled && completed) {
     PrmBaselineStepOptions baseline = options.prm_baseline;
     baseline.device = options.device;
+    baseline.communicator = options.communicator;
     result.prm_baseline =
         run_prm_baseline(model, val, baseline, (fs::path(options.out_dir) / "prm_baseline-val.json").string());
     result.ran_prm_baseline = true;

@@ -107,7 +107,8 @@ struct PrmTrainingOptions {
   std::ostream* progress_stream = &std::cerr;  // nullptr: silent
   // The job's processes (train/data_parallel.h): null, this process alone. With several,
   // batch_size is the global batch (each rank reads batch_size / W of it), and rank 0
-  // alone writes files and runs what follows training.
+  // alone writes files. After training the ranks split the images of the pseudo masks and
+  // the baseline (train/rank_shards.h); validation and figures are rank 0's.
   distributed::Communicator* communicator = nullptr;
 };
 

@@ -4,6 +4,7 @@
 #include <cmath>
 #include <filesystem>
 #include <cstdio>
+#include <iterator>
 #include <map>
 #include <optional>
 #include <stdexcept>
@@ -12,10 +13,12 @@
 #include "data/coco.h"
 #include "data/loader.h"
 #include "data/rle.h"
+#include "data/shard_files.h"
 #include "kernels/check.h"
 #include "pseudo_masks/mask_nms.h"
 #include "train/class_map_support.h"
 #include "train/prm_training.h"
+#include "train/rank_shards.h"
 #include "train/split_images.h"
 #include "train/weak_data.h"
 
@@ -59,11 +62,10 @@ std::vector<bool> suppress_per_class(const std::vector<pseudo_masks::PseudoMask>
   return kept;
 }
 
-}  // namespace
-
-PseudoMaskReport make_pseudo_masks(PrmClassifier& model, const DatasetSplit& split,
-                                   const PseudoMaskStepOptions& options, const std::string& out_path,
-                                   const std::string& results_path) {
+// The step on the options' shard of the split (one process's whole run).
+PseudoMaskReport pseudo_masks_of_shard(PrmClassifier& model, const DatasetSplit& split,
+                                       const PseudoMaskStepOptions& options, const std::string& out_path,
+                                       const std::string& results_path) {
   SplitImages split_images(split, options.limit, options.batch_size, options.proposals, options.shard);
   const data::Dataset& images = split_images.dataset();
   const std::vector<int64_t>& category_ids = split_images.category_ids();
@@ -151,6 +153,55 @@ PseudoMaskReport make_pseudo_masks(PrmClassifier& model, const DatasetSplit& spl
   data::write_coco_results(detections, results_path);
 
   BothProtocols scored = evaluate_both_protocols(images, detections);
+  report.voc = std::move(scored.voc);
+  report.wise = std::move(scored.wise);
+  return report;
+}
+
+}  // namespace
+
+PseudoMaskReport make_pseudo_masks(PrmClassifier& model, const DatasetSplit& split,
+                                   const PseudoMaskStepOptions& options, const std::string& out_path,
+                                   const std::string& results_path) {
+  distributed::Communicator* job = options.communicator;
+  if (job == nullptr || job->world_size() == 1) return pseudo_masks_of_shard(model, split, options, out_path, results_path);
+
+  // A job: each rank writes its shard's files beside out_path...
+  const int ranks = job->world_size();
+  PseudoMaskStepOptions mine = options;
+  mine.shard = rank_shard(options.shard, job);
+  const std::string my_path = rank_shard_path(out_path, job->rank(), ranks);
+  PseudoMaskReport report;
+  run_rank_shard(job, "pseudo masks", [&] {
+    report = pseudo_masks_of_shard(model, split, mine, my_path, data::instance_results_path(my_path));
+  });
+  std::vector<double> counts{static_cast<double>(report.images),       static_cast<double>(report.peaks),
+                             static_cast<double>(report.peaks_without_proposal), static_cast<double>(report.duplicates),
+                             static_cast<double>(report.suppressed),   static_cast<double>(report.masks),
+                             static_cast<double>(report.below_min_score), static_cast<double>(report.ground_truth),
+                             report.proposal_milliseconds};
+  job->all_reduce_sum(counts.data(), static_cast<int64_t>(counts.size()));
+  int64_t* totals[] = {&report.images, &report.peaks, &report.peaks_without_proposal, &report.duplicates,
+                       &report.suppressed, &report.masks, &report.below_min_score, &report.ground_truth};
+  for (size_t i = 0; i < std::size(totals); ++i) *totals[i] = static_cast<int64_t>(counts[i]);
+  report.proposal_milliseconds = counts.back();
+  report.path = out_path;
+  report.results_path = results_path;
+  report.voc = report.wise = {};
+  if (job->rank() != 0) return report;
+
+  // ...and rank 0 joins them into one process's two files, and scores those.
+  const data::Dataset images = proposals::images_of_shard(data::first_images(split.dataset, options.limit), options.shard);
+  std::vector<std::string> files;
+  for (int rank = 0; rank < ranks; ++rank) files.push_back(rank_shard_path(out_path, rank, ranks));
+  data::merge_instance_files(images, files, out_path);
+  if (data::instance_results_path(out_path) != results_path)
+    std::filesystem::rename(data::instance_results_path(out_path), results_path);
+  for (const std::string& file : files) {
+    std::filesystem::remove(file);
+    std::filesystem::remove(data::instance_results_path(file));
+  }
+  BothProtocols scored = evaluate_both_protocols(images, data::read_coco_results(results_path, images));
   report.voc = std::move(scored.voc);
   report.wise = std::move(scored.wise);
   return report;

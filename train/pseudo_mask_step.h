@@ -41,6 +41,7 @@
 #include <cstdint>
 #include <string>
 
+#include "distributed/communicator.h"
 #include "evaluation/evaluation.h"
 #include "models/prm.h"
 #include "proposals/proposal_run.h"
@@ -71,6 +72,9 @@ struct PseudoMaskStepOptions {
   proposals::ProposalRunOptions proposals;  // `images` is filled in from the split
   int64_t limit = 0;           // the first `limit` images of the split (0: all)
   proposals::Shard shard;      // of those, this shard's (the outputs' names say which)
+  // Under mpirun, the job: its ranks split the shard's images (train/rank_shards.h) and
+  // rank 0 writes the files (and the report) of one process. Null: alone.
+  distributed::Communicator* communicator = nullptr;
   PeakRule peaks;  // train_prm sets its own (PrmTrainingOptions::peaks)
   int64_t batch_size = 16;
   Device device = Device::cpu;
@@ -87,7 +91,8 @@ struct PseudoMaskReport {
 };
 
 // Runs the step on `split` and writes <out_path> and <results_path> atomically. The
-// model's inference statistics are used; nothing is trained.
+// model's inference statistics are used; nothing is trained. In a job every rank calls
+// it; the counts of the report are the job's, and its scores are on rank 0 alone.
 PseudoMaskReport make_pseudo_masks(PrmClassifier& model, const DatasetSplit& split,
                                    const PseudoMaskStepOptions& options, const std::string& out_path,
                                    const std::string& results_path);

@@ -13,7 +13,9 @@
 #include "data/coco.h"
 #include "data/draw.h"
 #include "data/image_io.h"
+#include "data/shard_files.h"
 #include "kernels/check.h"
+#include "train/rank_shards.h"
 #include "train/trained_mask_rcnn.h"
 
 namespace wise {
@@ -144,12 +146,15 @@ data::Dataset segment_inputs(const SegmentOptions& options, std::string& image_f
   if (options.limit > 0 && static_cast<int64_t>(dataset.images.size()) > options.limit) {
     dataset.images.resize(static_cast<size_t>(options.limit));
   }
-  dataset = proposals::images_of_shard(dataset, options.shard);  // the annotations of the images left, too
   WISE_CHECK(!dataset.images.empty(), "segment: no images to segment");
   return dataset;
 }
 
-SegmentResult segment_images(const SegmentOptions& options) {
+namespace {
+
+// The options' shard of the images: inference, refinement and pictures into
+// options.out_dir.
+SegmentResult segment_shard(const SegmentOptions& options) {
   WISE_CHECK(options.model.empty() != options.detections.empty() && !options.out_dir.empty(),
              "segment: --out and one of --model and --detections are required");
   WISE_CHECK(options.detections.empty() || !options.annotations.empty(),
@@ -168,7 +173,13 @@ SegmentResult segment_images(const SegmentOptions& options) {
     result.iteration = trained->iteration;
   }
   std::string image_folder;
-  data::Dataset images = segment_inputs(options, image_folder);
+  const data::Dataset inputs = segment_inputs(options, image_folder);
+  // Picture names from the whole list (a name two images share gets their ids), so a
+  // shard names each picture as one unsharded run does.
+  const std::vector<std::string> all_names = picture_names(inputs);
+  std::map<int64_t, std::string> picture_name;
+  for (size_t i = 0; i < inputs.images.size(); ++i) picture_name[inputs.images[i].id] = all_names[i];
+  data::Dataset images = proposals::images_of_shard(inputs, options.shard);  // the annotations of the images left, too
   if (trained != nullptr) {
     if (!options.annotations.empty()) {
       std::vector<std::string> ours, theirs;
@@ -190,7 +201,7 @@ SegmentResult segment_images(const SegmentOptions& options) {
     for (const data::ImageInfo& image : images.images) ids.insert(image.id);
     for (data::Detection& detection : data::read_coco_results(options.detections, data::read_coco_dataset(options.annotations)))
       if (ids.count(detection.image_id) != 0) detections.push_back(std::move(detection));
-  } else {
+  } else if (!images.images.empty()) {  // (a rank's shard of a short list may have none)
     // Inference.
     MaskRcnnTrainingOptions predict = trained->options;
     predict.val_batch_size = options.batch_size;
@@ -234,7 +245,6 @@ SegmentResult segment_images(const SegmentOptions& options) {
     start = Clock::now();
     result.pictures_dir = (fs::path(options.out_dir) / "pictures").string();
     fs::create_directories(result.pictures_dir);
-    const std::vector<std::string> names = picture_names(images);
     const std::map<int64_t, std::vector<data::Detection>> grouped = by_image(*shown);
     data::DrawOptions draw;
     draw.min_score = options.draw_thresh;
@@ -247,9 +257,58 @@ SegmentResult segment_images(const SegmentOptions& options) {
         data::draw_detections(canvas, found->second, images.categories, info.id, draw);
         for (const data::Detection& d : found->second) result.drawn += d.score >= options.draw_thresh ? 1 : 0;
       }
-      canvas.save_png((fs::path(result.pictures_dir) / names[i]).string());
+      canvas.save_png((fs::path(result.pictures_dir) / picture_name.at(info.id)).string());
     }
     result.drawing_seconds = seconds_since(start);
+  }
+  return result;
+}
+
+}  // namespace
+
+SegmentResult segment_images(const SegmentOptions& options) {
+  distributed::Communicator* job = options.communicator;
+  if (job == nullptr || job->world_size() == 1) return segment_shard(options);
+
+  // A job: each rank segments its shard into a folder of its own under out_dir...
+  const fs::path out(options.out_dir);
+  SegmentOptions mine = options;
+  mine.shard = rank_shard(options.shard, job);
+  mine.out_dir = rank_shard_path((out / "segment").string(), job->rank(), job->world_size());
+  if (job->rank() != 0) mine.progress_stream = nullptr;
+  SegmentResult result;
+  run_rank_shard(job, "segment", [&] { result = segment_shard(mine); });
+  std::vector<double> counts{static_cast<double>(result.images),    static_cast<double>(result.detections),
+                             static_cast<double>(result.drawn),     static_cast<double>(result.refinement.detections),
+                             static_cast<double>(result.refinement.replaced), result.refinement.iou_sum};
+  job->all_reduce_sum(counts.data(), static_cast<int64_t>(counts.size()));
+  result.images = static_cast<int64_t>(counts[0]);
+  result.detections = static_cast<int64_t>(counts[1]);
+  result.drawn = static_cast<int64_t>(counts[2]);
+  result.refinement.detections = static_cast<int64_t>(counts[3]);
+  result.refinement.replaced = static_cast<int64_t>(counts[4]);
+  result.refinement.iou_sum = counts[5];
+  result.results_path = (out / "detections.json").string();
+  result.refined_results_path = options.refine ? (out / "detections-refined.json").string() : "";
+  result.images_path = (out / "images.json").string();
+  result.pictures_dir = options.pictures ? (out / "pictures").string() : "";
+  if (job->rank() != 0) return result;
+
+  // ...and rank 0 joins them into the files, and the pictures folder, of one process.
+  std::string image_folder;
+  const data::Dataset reference = proposals::images_of_shard(segment_inputs(options, image_folder), options.shard);
+  std::vector<std::string> folders;
+  for (int rank = 0; rank < job->world_size(); ++rank) {
+    folders.push_back(rank_shard_path((out / "segment").string(), rank, job->world_size()));
+  }
+  data::merge_segment_folders(reference, folders, options.out_dir);
+  for (const std::string& folder : folders) {
+    if (options.pictures) {
+      fs::create_directories(result.pictures_dir);
+      for (const fs::directory_entry& picture : fs::directory_iterator(fs::path(folder) / "pictures"))
+        fs::rename(picture.path(), fs::path(result.pictures_dir) / picture.path().filename());
+    }
+    fs::remove_all(folder);
   }
   return result;
 }

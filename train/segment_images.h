@@ -20,6 +20,7 @@
 #include <vector>
 
 #include "data/dataset.h"
+#include "distributed/communicator.h"
 #include "kernels/device.h"
 #include "proposals/proposal_run.h"
 #include "proposals/shard.h"
@@ -42,8 +43,11 @@ struct SegmentOptions {
   bool pictures = true;
   int64_t limit = 0;           // at most this many images (0: all)
   // Of those, the shard's: positions p % count == index (proposals/shard.h); the shards'
-  // outputs join with apps/merge_shards (data/shards.h).
+  // outputs join with apps/merge_shards (data/shard_files.h).
   proposals::Shard shard;
+  // Under mpirun, the job: its ranks split the shard's images (train/rank_shards.h), and
+  // rank 0 joins their outputs into out_dir as one process writes them. Null: alone.
+  distributed::Communicator* communicator = nullptr;
 
   bool refine = false;
   // The proposals to refine with: selective search through `proposals.cache` (computed
@@ -59,18 +63,19 @@ struct SegmentOptions {
 };
 
 struct SegmentResult {
-  int64_t images = 0;
+  int64_t images = 0;              // (in a job, the counts are the job's)
   int64_t detections = 0;          // in detections.json
   int64_t drawn = 0;               // in the pictures
   pseudo_masks::RefinementCounts refinement;
   std::string checkpoint;          // the model's file
   int64_t iteration = 0;
-  double inference_seconds = 0, refinement_seconds = 0, drawing_seconds = 0;
+  double inference_seconds = 0, refinement_seconds = 0, drawing_seconds = 0;  // (in a job: rank 0's)
   std::string results_path, refined_results_path, images_path, pictures_dir;
 };
 
 // The images `options` name as a COCO dataset without annotations (the COCO file's own,
-// with its categories and annotations, when given); `paths` are read for their sizes.
+// with its categories and annotations, when given), the first `limit` of them, before the
+// shard is taken; `paths` are read for their sizes.
 // Throws naming the path that is missing, empty or not an image.
 data::Dataset segment_inputs(const SegmentOptions& options, std::string& image_folder);
 

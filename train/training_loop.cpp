@@ -146,12 +146,22 @@ std::optional<JsonlLog> start_or_resume(TrainingState& state, const TrainingLoop
     info = load_checkpoint(*latest, state, config, options.config_may_differ);
   } catch (const ConfigMismatchError& mismatch) {
     if (mismatch.field() != "data_parallel.world_size") throw;
-    const int world = options.communicator ? options.communicator->world_size() : 1;
-    throw ConfigMismatchError(
-        concat(*latest, ": written by a job of a different number of processes than this one (", world,
-               "); resume it with the number it was written with (mpirun -np N; no mpirun for 1): each rank's "
-               "shard of the global batch depends on it. (", mismatch.what(), ")"),
-        mismatch.field());
+    // A finished run takes no more steps, so any number of processes may resume it for
+    // what follows training (train_prm's pseudo masks under mpirun, say); an unfinished
+    // one continues only at the number it was written with.
+    int64_t iteration = -1;  // the checkpoint's, from its name
+    for (const auto& [at, path] : list_checkpoints(out_dir)) iteration = path == *latest ? at : iteration;
+    if (iteration < options.total_iterations) {
+      const int world = options.communicator ? options.communicator->world_size() : 1;
+      throw ConfigMismatchError(
+          concat(*latest, ": written by a job of a different number of processes than this one (", world,
+                 "); resume it with the number it was written with (mpirun -np N; no mpirun for 1): each rank's "
+                 "shard of the global batch depends on it. (", mismatch.what(), ")"),
+          mismatch.field());
+    }
+    std::vector<std::string> may_differ = options.config_may_differ;
+    may_differ.push_back(mismatch.field());
+    info = load_checkpoint(*latest, state, config, may_differ);
   }
   WISE_CHECK(info.iteration <= options.total_iterations, *latest, ": the checkpoint is at iteration ",
              info.iteration, ", past total_iterations = ", options.total_iterations);

@@ -17,7 +17,8 @@
 //   kill         a rank killed with SIGKILL after a checkpoint appeared brings the job down,
 //                the checkpoints left are intact, and `--resume` under mpirun finishes with
 //                exactly the bits of an uninterrupted 2-rank run
-//   world size   that job's checkpoint resumed by one process: an error saying so
+//   world size   that job's checkpoint continued by one process: an error saying so; once
+//                finished, one process may resume it (no steps are left to shard)
 //
 // Skipped (with the reason) in a build without MPI (WISE_MPI=OFF).
 #include <gtest/gtest.h>
@@ -59,13 +60,8 @@ std::vector<std::string> classifier(const std::string& data, const std::string& 
           "--log-every", "1", "--workers", "1", "--no-val"};
 }
 
-// mpirun -np N for `command`: oversubscribed (CI has 2 cores), unbound (each rank's one
-// OpenMP thread may run anywhere), allowed as root (containers).
 std::vector<std::string> under_mpirun(int processes, const std::vector<std::string>& command) {
-  std::vector<std::string> line = {WISE_MPIEXEC, "-np", std::to_string(processes), "--oversubscribe",
-                                   "--bind-to", "none", "--allow-run-as-root"};
-  line.insert(line.end(), command.begin(), command.end());
-  return line;
+  return mpirun_command(WISE_MPIEXEC, processes, command);
 }
 
 // The children of process `parent` (mpirun's ranks), from /proc.
@@ -176,8 +172,13 @@ TEST_F(MpiJob, ARankKilledLeavesItsCheckpointsAndTheJobResumesBitForBit) {
   EXPECT_TRUE(checkpoint_bytes(checkpoint_path(killed, kIterations)) == checkpoint_bytes(checkpoint_path(clean, kIterations)))
       << "the resumed job ended with other bits than the uninterrupted one";
 
-  // One process cannot continue a job of two.
-  std::vector<std::string> alone = classifier(*data_, clean, 4);
+  // A finished job resumes in one process (for what follows training, e.g. train_prm's
+  // pseudo masks): no steps are left whose shards would depend on the number...
+  std::vector<std::string> finished = classifier(*data_, clean, 4);
+  finished.push_back("--resume");
+  EXPECT_TRUE(exited_with(run_app(finished, scratch.file("finished.txt")), 0)) << read_file(scratch.file("finished.txt"));
+  // ...but one process cannot continue the steps of a job of two.
+  std::vector<std::string> alone = classifier(*data_, clean, 4, kIterations + 2);
   alone.push_back("--resume");
   EXPECT_TRUE(exited_with(run_app(alone, scratch.file("alone.txt")), 1)) << read_file(scratch.file("alone.txt"));
   EXPECT_NE(read_file(scratch.file("alone.txt")).find("a different number of processes than this one (1)"),

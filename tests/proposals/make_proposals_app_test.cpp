@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include <filesystem>
+#include <map>
 #include <string>
 #include <vector>
 
@@ -28,9 +29,9 @@ namespace fs = std::filesystem;
 #error "WISE_MAKE_PROPOSALS (the make_proposals binary) must be defined by tests/CMakeLists.txt"
 #endif
 
-// Runs the app with `arguments`, stdout and stderr into `output`; returns its exit code.
-int run_app(std::vector<std::string> arguments, const std::string& output) {
-  arguments.insert(arguments.begin(), WISE_MAKE_PROPOSALS);
+// Runs `arguments` (a program and its arguments), stdout and stderr into `output`;
+// returns its exit code.
+int run_command(std::vector<std::string> arguments, const std::string& output) {
   posix_spawn_file_actions_t actions;
   posix_spawn_file_actions_init(&actions);
   posix_spawn_file_actions_addopen(&actions, STDOUT_FILENO, output.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
@@ -45,6 +46,19 @@ int run_app(std::vector<std::string> arguments, const std::string& output) {
   int status = 0;
   ::waitpid(pid, &status, 0);
   return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
+int run_app(std::vector<std::string> arguments, const std::string& output) {
+  arguments.insert(arguments.begin(), WISE_MAKE_PROPOSALS);
+  return run_command(std::move(arguments), output);
+}
+
+// Every file of a folder: name -> bytes.
+std::map<std::string, std::string> folder_files(const fs::path& folder) {
+  std::map<std::string, std::string> files;
+  for (const fs::directory_entry& entry : fs::directory_iterator(folder))
+    files[entry.path().filename().string()] = data::read_whole_file(entry.path().string());
+  return files;
 }
 
 class MakeProposalsApp : public ::testing::Test {
@@ -117,6 +131,33 @@ TEST_F(MakeProposalsApp, BadOptionsAreNamed) {
   EXPECT_EQ(run_app({"--bogus"}, output()), 1);
   EXPECT_NE(data::read_whole_file(output()).find("unknown option \"--bogus\""), std::string::npos);
 }
+
+
+#ifdef WISE_MPIEXEC
+// Under mpirun the ranks split the images one process takes (--limit counts those) and
+// fill one cache: the files one process writes, byte for byte, and rank 0 prints the
+// job's table, which is the one process's.
+TEST_F(MakeProposalsApp, UnderMpirunTheRanksFillTheCacheOneProcessFills) {
+  std::vector<std::string> alone = arguments();
+  alone.insert(alone.end(), {"--limit", "5"});
+  ASSERT_EQ(run_app(alone, output()), 0) << data::read_whole_file(output());
+  const std::string one = data::read_whole_file(output());
+
+  std::vector<std::string> job = {WISE_MPIEXEC,  "-np",      "2", "--oversubscribe", "--bind-to", "none",
+                                  "--allow-run-as-root", WISE_MAKE_PROPOSALS};
+  for (std::string argument : alone) job.push_back(argument == (dir_ / "cache").string() ? (dir_ / "job").string() : argument);
+  ASSERT_EQ(run_command(job, output()), 0) << data::read_whole_file(output());
+  const std::string two = data::read_whole_file(output());
+  EXPECT_NE(two.find("over 2 processes"), std::string::npos) << two;
+  EXPECT_NE(two.find("5 images"), std::string::npos) << two;
+  EXPECT_NE(two.find("(5 computed, 0 from the cache)"), std::string::npos) << two;
+  EXPECT_EQ(table_of(two), table_of(one));
+  EXPECT_FALSE(table_of(two).empty()) << two;
+  const std::map<std::string, std::string> cached = folder_files(dir_ / "cache");
+  EXPECT_EQ(cached.size(), 5u);
+  EXPECT_TRUE(folder_files(dir_ / "job") == cached) << "the job's cache holds other files than one process's";
+}
+#endif
 
 }  // namespace
 }  // namespace wise::testing

@@ -94,6 +94,16 @@ inline int run_app(const std::vector<std::string>& arguments, const std::string&
 
 inline bool exited_with(int status, int code) { return WIFEXITED(status) && WEXITSTATUS(status) == code; }
 
+// `mpiexec` -np N for `command`: oversubscribed (CI has 2 cores), unbound (each rank's
+// OpenMP threads may run anywhere), allowed as root (containers).
+inline std::vector<std::string> mpirun_command(const std::string& mpiexec, int processes,
+                                               const std::vector<std::string>& command) {
+  std::vector<std::string> line = {mpiexec, "-np", std::to_string(processes), "--oversubscribe",
+                                   "--bind-to", "none", "--allow-run-as-root"};
+  line.insert(line.end(), command.begin(), command.end());
+  return line;
+}
+
 // The log's records without their wall-clock "time".
 inline std::vector<nlohmann::json> log_records(const std::string& dir) {
   std::vector<nlohmann::json> records;

@@ -327,6 +327,52 @@ TEST_F(ClassifierApp, PseudoMaskShardsMergeIntoTheUnshardedFiles) {
   EXPECT_NE(read_file(scratch.file("short.txt")).find(") is in no shard"), std::string::npos) << read_file(scratch.file("short.txt"));
 }
 
+#ifdef WISE_MPIEXEC
+// train_prm's per-image steps under mpirun, on a PRM trained by one process (a finished
+// run resumes at any number of processes): the ranks split the images, and rank 0 writes
+// the pseudo masks, their scored copy and the PRM baseline's results of one process,
+// byte for byte, with the same report; the ranks' files are gone.
+TEST_F(ClassifierApp, UnderMpirunPseudoMasksAndBaselineAreOneProcesssFiles) {
+  ScratchDirectory scratch;
+  const std::string alone = scratch.file("alone"), job = scratch.file("job");
+  auto prm = [&](const std::string& out) {
+    return std::vector<std::string>{
+        WISE_TRAIN_PRM, "--data", *dataset_, "--out", out, "--width", "0.125", "--batch-size", "4", "--iterations", "2",
+        "--warmup", "1", "--workers", "1", "--output-stride", "16", "--pseudo-limit", "7", "--pseudo-weighting",
+        "class_map", "--selection", "best", "--peak-fraction", "0.1", "--prm-baseline-limit", "5"};
+  };
+  std::vector<std::string> train = prm(alone);
+  train.push_back("--no-val");
+  ASSERT_TRUE(exited_with(run_app(train, scratch.file("train.txt")), 0)) << read_file(scratch.file("train.txt"));
+  fs::copy(alone, job, fs::copy_options::recursive);
+  const std::vector<std::string> steps{"--resume", "--pseudo-masks", "--prm-baseline"};
+  std::vector<std::string> one = prm(alone), two = prm(job);
+  one.insert(one.end(), steps.begin(), steps.end());
+  two.insert(two.end(), steps.begin(), steps.end());
+  ASSERT_TRUE(exited_with(run_app(one, scratch.file("one.txt")), 0)) << read_file(scratch.file("one.txt"));
+  ASSERT_TRUE(exited_with(run_app(mpirun_command(WISE_MPIEXEC, 2, two), scratch.file("two.txt")), 0))
+      << read_file(scratch.file("two.txt"));
+  for (const char* file : {"/pseudo_masks-best.json", "/pseudo_masks-best-results.json", "/prm_baseline-val.json"}) {
+    ASSERT_TRUE(fs::exists(alone + file)) << file;
+    EXPECT_TRUE(read_file(job + file) == read_file(alone + file)) << file << " differs";
+  }
+  for (const fs::directory_entry& entry : fs::directory_iterator(job))
+    EXPECT_EQ(entry.path().filename().string().find(".rank-"), std::string::npos) << entry.path() << " is left";
+  // The reports: the same counts and scores.
+  const auto line_of = [](const std::string& output, const std::string& start) {
+    const size_t at = output.find(start);
+    return at == std::string::npos ? std::string() : output.substr(at, output.find('\n', at) - at);
+  };
+  const std::string alone_text = read_file(scratch.file("one.txt")), job_text = read_file(scratch.file("two.txt"));
+  EXPECT_FALSE(line_of(alone_text, "pseudo masks (").empty()) << alone_text;
+  EXPECT_EQ(line_of(job_text, "pseudo masks ("), line_of(alone_text, "pseudo masks ("));
+  const std::string baseline = line_of(alone_text, "PRM baseline (");
+  ASSERT_FALSE(baseline.empty()) << alone_text;
+  const std::string counts = baseline.substr(0, baseline.rfind("; "));  // less the seconds
+  EXPECT_EQ(line_of(job_text, "PRM baseline (").substr(0, counts.size()), counts) << job_text;
+}
+#endif
+
 // train_prm --pseudo-masks with the class-aware options: candidates weighted by their
 // class map (best of objectness x support), then a per-class NMS at 0.3: no two pseudo
 // masks of one class in an image overlap at IoU 0.3 or more, and the report says so. A

@@ -8,6 +8,7 @@
 
 #include <filesystem>
 #include <fstream>
+#include <map>
 #include <set>
 #include <string>
 #include <vector>
@@ -254,6 +255,54 @@ TEST_F(SegmentApp, ShardsMergeIntoTheUnshardedRun) {
   EXPECT_TRUE(exited_with(run_app(twice, scratch.file("y.txt")), 1));
   EXPECT_NE(read_file(scratch.file("y.txt")).find(") is in two shards: "), std::string::npos) << read_file(scratch.file("y.txt"));
 }
+
+
+#ifdef WISE_MPIEXEC
+// Every file of a folder and its subfolders: relative path -> bytes.
+std::map<std::string, std::string> tree_files(const std::string& folder) {
+  std::map<std::string, std::string> files;
+  for (const fs::directory_entry& entry : fs::recursive_directory_iterator(folder))
+    if (entry.is_regular_file()) files[fs::relative(entry.path(), folder).string()] = read_file(entry.path().string());
+  return files;
+}
+
+// Under mpirun the ranks split the images and rank 0 joins their outputs: the job's
+// folder holds exactly the files of one process's run, byte for byte, pictures included,
+// and nothing of the ranks' shards is left.
+TEST_F(SegmentApp, UnderMpirunTheRanksWriteOneProcesssFiles) {
+  ScratchDirectory scratch;
+  const std::string alone = scratch.file("alone"), job = scratch.file("job"), cache = scratch.file("proposals");
+  const std::vector<std::string> inputs{"--annotations", val_annotations(), "--images", data_dir() + "/images/val",
+                                        "--refine", cache};
+  ASSERT_TRUE(exited_with(run_app(segment(alone, inputs), scratch.file("alone.txt")), 0))
+      << read_file(scratch.file("alone.txt"));
+  ASSERT_TRUE(exited_with(run_app(mpirun_command(WISE_MPIEXEC, 2, segment(job, inputs)), scratch.file("job.txt")), 0))
+      << read_file(scratch.file("job.txt"));
+  const std::map<std::string, std::string> expected = tree_files(alone), found = tree_files(job);
+  EXPECT_TRUE(expected.count("pictures/" + fs::path(data::read_coco_dataset(val_annotations()).images[0].file_name)
+                                               .stem()
+                                               .string() +
+                             ".png"));
+  std::vector<std::string> expected_names, found_names;
+  for (const auto& entry : expected) expected_names.push_back(entry.first);
+  for (const auto& entry : found) found_names.push_back(entry.first);
+  EXPECT_EQ(found_names, expected_names);
+  for (const auto& [name, bytes] : expected) {
+    const auto other = found.find(name);
+    if (other != found.end()) {
+      EXPECT_TRUE(other->second == bytes) << name << " differs";
+    }
+  }
+  // The job's line counts every image, and refinement's every mask.
+  const std::string text = read_file(scratch.file("job.txt")), one = read_file(scratch.file("alone.txt"));
+  const auto refined_line = [](const std::string& output) {
+    const size_t at = output.find("refined: ");
+    return at == std::string::npos ? std::string() : output.substr(at, output.find(" in ", at) - at);
+  };
+  EXPECT_FALSE(refined_line(one).empty()) << one;
+  EXPECT_EQ(refined_line(text), refined_line(one)) << text;
+}
+#endif
 
 }  // namespace
 }  // namespace wise::testing
