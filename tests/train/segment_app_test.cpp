@@ -302,6 +302,26 @@ TEST_F(SegmentApp, UnderMpirunTheRanksWriteOneProcesssFiles) {
   EXPECT_FALSE(refined_line(one).empty()) << one;
   EXPECT_EQ(refined_line(text), refined_line(one)) << text;
 }
+
+// A rank whose shard fails (an image missing: rank 1's) takes the job down with its own
+// error, and the other rank says so instead of waiting for it; nothing is joined.
+TEST_F(SegmentApp, UnderMpirunOneRanksFailureEndsTheJob) {
+  ScratchDirectory scratch;
+  data::Dataset val = data::read_coco_dataset(val_annotations());
+  ASSERT_GE(val.images.size(), 2u);
+  val.images[1].file_name = "missing.png";
+  const std::string broken = scratch.file("broken.json"), out = scratch.file("job");
+  data::write_coco_dataset(val, broken);
+  const std::vector<std::string> inputs{"--annotations", broken, "--images", data_dir() + "/images/val"};
+  App job(mpirun_command(WISE_MPIEXEC, 2, segment(out, inputs)), scratch.file("job.txt"));
+  ASSERT_TRUE(job.spawned());
+  const int status = job.wait();  // (a hung job is killed after 60 s, failing the test)
+  const std::string text = read_file(scratch.file("job.txt"));
+  EXPECT_FALSE(exited_with(status, 0)) << text;
+  EXPECT_NE(text.find("missing.png"), std::string::npos) << text;
+  EXPECT_NE(text.find("1 of 2 ranks failed in segment"), std::string::npos) << text;
+  EXPECT_FALSE(fs::exists(out + "/detections.json")) << "a partial job was joined";
+}
 #endif
 
 }  // namespace
