@@ -137,6 +137,30 @@ TEST_F(SegmentApp, FilesFoldersAndListsAreNumberedInOrderAndDrawn) {
   EXPECT_NE(read_file(scratch.file("run.txt")).find("pictures: " + out + "/pictures/"), std::string::npos);
 }
 
+// A shard names its pictures as the whole run does: two images sharing a name, in two
+// shards, still get their ids in the name.
+TEST_F(SegmentApp, AShardNamesPicturesAsTheWholeListDoes) {
+  ScratchDirectory scratch;
+  const std::string images = data_dir() + "/images/val";
+  std::vector<std::string> files;
+  for (const auto& entry : fs::directory_iterator(images)) files.push_back(entry.path().string());
+  std::sort(files.begin(), files.end());
+  fs::create_directories(scratch.file("a"));
+  fs::create_directories(scratch.file("b"));
+  fs::copy_file(files[0], scratch.file("a/x.png"));
+  fs::copy_file(files[1], scratch.file("b/x.png"));
+  for (const char* shard : {"0/2", "1/2"}) {
+    const std::string out = scratch.file(std::string("out") + shard[0]);
+    ASSERT_TRUE(exited_with(
+        run_app(segment(out, {scratch.file("a/x.png"), scratch.file("b/x.png"), "--shard", shard}), scratch.file("s.txt")),
+        0))
+        << read_file(scratch.file("s.txt"));
+    const std::string expected = shard[0] == '0' ? "/pictures/x-1.png" : "/pictures/x-2.png";
+    EXPECT_TRUE(fs::exists(out + expected)) << shard << ": no " << expected;
+    EXPECT_FALSE(fs::exists(out + "/pictures/x.png")) << shard;
+  }
+}
+
 TEST_F(SegmentApp, RefinedMasksAreTheImagesProposals) {
   ScratchDirectory scratch;
   const std::string out = scratch.file("refined"), cache = scratch.file("proposals");
