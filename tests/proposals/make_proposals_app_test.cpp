@@ -53,14 +53,6 @@ int run_app(std::vector<std::string> arguments, const std::string& output) {
   return run_command(std::move(arguments), output);
 }
 
-// Every file of a folder: name -> bytes.
-std::map<std::string, std::string> folder_files(const fs::path& folder) {
-  std::map<std::string, std::string> files;
-  for (const fs::directory_entry& entry : fs::directory_iterator(folder))
-    files[entry.path().filename().string()] = data::read_whole_file(entry.path().string());
-  return files;
-}
-
 class MakeProposalsApp : public ::testing::Test {
  protected:
   void SetUp() override {
@@ -134,6 +126,14 @@ TEST_F(MakeProposalsApp, BadOptionsAreNamed) {
 
 
 #ifdef WISE_MPIEXEC
+// Every file of a folder: name -> bytes.
+std::map<std::string, std::string> folder_files(const fs::path& folder) {
+  std::map<std::string, std::string> files;
+  for (const fs::directory_entry& entry : fs::directory_iterator(folder))
+    files[entry.path().filename().string()] = data::read_whole_file(entry.path().string());
+  return files;
+}
+
 // Under mpirun the ranks split the images one process takes (--limit counts those) and
 // fill one cache: the files one process writes, byte for byte, and rank 0 prints the
 // job's table, which is the one process's.
